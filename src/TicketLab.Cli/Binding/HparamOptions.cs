@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using TicketLab.Hyperparameters;
+
+namespace TicketLab.Cli.Binding;
+
+/// <summary>
+/// Turns every field of a hyperparameter bundle into a command-line option, and reads the
+/// bundle back from a parse result: values not given on the command line keep the defaults
+/// (those of the preset, if one was named). Help shows those defaults.
+/// </summary>
+public sealed class HparamOptions<T> where T : class, IHparams
+{
+    private readonly List<(HparamField Field, Option Option)> options = [];
+
+    public HparamOptions(T defaults, string? heading = null)
+    {
+        Defaults = defaults;
+        foreach (var field in HparamField.Of(typeof(T)))
+        {
+            string choices = field.Choices.Any() ? $" One of: {string.Join(", ", field.Choices)}." : "";
+            string description = $"{field.Description}{choices} [default: {field.Format(field.Get(defaults))}]";
+            if (heading is not null) description = $"({heading}) {description}";
+            Option option = field.IsBoolean
+                ? new Option<bool>(field.Flag) { Description = description, Arity = ArgumentArity.ZeroOrOne }
+                : new Option<string>(field.Flag) { Description = description, HelpName = field.Name.ToUpperInvariant() };
+            options.Add((field, option));
+        }
+    }
+
+    public T Defaults { get; }
+
+    public IEnumerable<Option> Options => options.Select(o => o.Option);
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in Options) command.Options.Add(option);
+    }
+
+    /// <summary>The defaults with every option given on the command line applied. Throws <see cref="HparamException"/>.</summary>
+    public T Read(ParseResult result, T? baseline = null)
+    {
+        var bundle = baseline ?? Defaults;
+        foreach (var (field, option) in options)
+        {
+            if (result.GetResult(option) is not OptionResult { Implicit: false }) continue;
+            object? value = option switch
+            {
+                Option<bool> flag => result.GetValue(flag),
+                Option<string> text => field.Parse(result.GetValue(text) ?? ""),
+                _ => throw new InvalidOperationException(),
+            };
+            bundle = field.With(bundle, value);
+        }
+        return bundle;
+    }
+
+    /// <summary>Whether the user gave this field's flag.</summary>
+    public bool IsGiven(ParseResult result, string propertyName) =>
+        options.Any(o => o.Field.Property.Name == propertyName && result.GetResult(o.Option) is OptionResult { Implicit: false });
+}

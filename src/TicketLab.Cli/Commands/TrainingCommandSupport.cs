@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Text.Json;
+using TicketLab.Cli.Binding;
+using TicketLab.Cli.Display;
+using TicketLab.Data;
+using TicketLab.Hyperparameters;
+using TicketLab.Store;
+using TicketLab.Training;
+using TorchSharp;
+using Spectre.Console;
+
+namespace TicketLab.Cli.Commands;
+
+/// <summary>What every training-style command shares: preset, hyperparameter flags, device, store, output.</summary>
+internal sealed class TrainingCommandSupport
+{
+    public TrainingCommandSupport(TrainingDesc defaults)
+    {
+        Defaults = defaults;
+        Dataset = new HparamOptions<DatasetHparams>(defaults.Dataset);
+        Model = new HparamOptions<ModelHparams>(defaults.Model);
+        Training = new HparamOptions<TrainingHparams>(defaults.Training);
+    }
+
+    public TrainingDesc Defaults { get; }
+    public Option<string?> Preset { get; } = new("--preset")
+    {
+        Description = "Start from a named recipe: " + string.Join(", ", Presets.All.Select(p => p.Name)) + ". Flags override its values.",
+    };
+    public CommonOptions Common { get; } = new();
+    public RunOptionsBinding Run { get; } = new();
+    public HparamOptions<DatasetHparams> Dataset { get; }
+    public HparamOptions<ModelHparams> Model { get; }
+    public HparamOptions<TrainingHparams> Training { get; }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Preset);
+        Dataset.AddTo(command);
+        Model.AddTo(command);
+        Training.AddTo(command);
+        Run.AddTo(command);
+        Common.AddTo(command);
+    }
+
+    /// <summary>The preset named in raw arguments, found before parsing so that help can show its values.</summary>
+    public static TrainingDesc DefaultsFor(IReadOnlyList<string> args)
+    {
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--preset" && i + 1 < args.Count) return SafePreset(args[i + 1]);
+            if (args[i].StartsWith("--preset=", StringComparison.Ordinal)) return SafePreset(args[i]["--preset=".Length..]);
+        }
+        return new TrainingDesc();
+    }
+
+    // An unknown preset is reported when the command runs; until then plain defaults serve for help.
+    private static TrainingDesc SafePreset(string name)
+    {
+        try { return Presets.Get(name); }
+        catch (HparamException) { return new TrainingDesc(); }
+    }
+
+    public TrainingDesc ReadDesc(ParseResult result)
+    {
+        if (result.GetValue(Preset) is { } name) Presets.Get(name); // throws a clear error for unknown names
+        var desc = new TrainingDesc(Dataset.Read(result), Model.Read(result), Training.Read(result));
+        desc.Validate();
+        if (!DatasetCatalog.TryGet(desc.Dataset.DatasetName, out _))
+            throw new HparamException("--dataset-name", $"unknown dataset '{desc.Dataset.DatasetName}'. Known: {string.Join(", ", DatasetCatalog.Names)}.");
+        Models.ModelRegistry.DefaultIgnoresOutputLayer(desc.Model.ModelName); // validates the name
+        return desc;
+    }
+
+    public RunOptions ReadRunOptions(ParseResult result) => new()
+    {
+        EvaluateEveryEpoch = !result.GetValue(Run.NoEpochEval),
+        EvaluateSteps = RunOptionsBinding.ParseSteps(result.GetValue(Run.EvalSteps), "--eval-steps"),
+        EvaluateTrainSet = result.GetValue(Run.EvalTrain),
+        SaveSteps = RunOptionsBinding.ParseSteps(result.GetValue(Run.SaveSteps), "--save-steps"),
+    };
+
+    public Output ReadOutput(ParseResult result, CliEnvironment environment) =>
+        new(environment.Stdout, environment.Stderr, result.GetValue(Common.Json), result.GetValue(Common.Quiet), environment.Interactive);
+
+    public RunContext CreateContext(ParseResult result, CliEnvironment environment, Output output)
+    {
+        torch.set_num_threads(result.GetValue(Common.Threads) ?? Environment.ProcessorCount);
+        var device = DeviceSupport.Resolve(result.GetValue(Common.Device) ?? "cpu");
+        return new RunContext
+        {
+            Store = ExperimentStore.Resolve(result.GetValue(Common.Root)),
+            Device = device,
+            Data = new DataSource(result.GetValue(Common.DataDir), result.GetValue(Common.Download)),
+            Cancellation = environment.Cancellation,
+            Log = output.Human,
+        };
+    }
+
+    /// <summary>Runs <paramref name="work"/> with a progress bar (or epoch log lines) attached to every training run it starts.</summary>
+    public static T WithProgress<T>(Output output, RunContext context, Func<RunContext, T> work)
+    {
+        if (!output.UseProgressBar)
+        {
+            var logged = new RunContext
+            {
+                Store = context.Store, Device = context.Device, Data = context.Data, Cancellation = context.Cancellation, Log = context.Log,
+                Observers = (folder, metrics) => [new EpochLogObserver(output.Human, metrics, Label(context, folder))],
+            };
+            return work(logged);
+        }
+        T value = default!;
+        output.Console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(progress =>
+            {
+                var withBar = new RunContext
+                {
+                    Store = context.Store, Device = context.Device, Data = context.Data, Cancellation = context.Cancellation, Log = context.Log,
+                    Observers = (folder, metrics) => [new ProgressBarObserver(progress.AddTask(Label(context, folder)), metrics, Label(context, folder))],
+                };
+                value = work(withBar);
+            });
+        return value;
+    }
+
+    private static string Label(RunContext context, RunFolder folder) =>
+        Path.GetRelativePath(context.Store.Root, folder.Path);
+
+    public static void PrintJson(Output output, System.Text.Json.Nodes.JsonNode node) =>
+        output.Machine.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+}
+
+internal static class DeviceSupport
+{
+    public static torch.Device Resolve(string name)
+    {
+        if (name == "cpu") return torch.CPU;
+        torch.InitializeDeviceType(DeviceType.CUDA);
+        if (!torch.cuda.is_available())
+            throw new HparamException("--device", "cuda was asked for, but no CUDA device is available to libtorch on this machine. Use --device cpu.");
+        return torch.CUDA;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using TicketLab.Store;
+using TicketLab.Training;
+
+namespace TicketLab.Cli.Display;
+
+/// <summary>Latest values of a run for display: running training loss and accuracy, last test accuracy, speed.</summary>
+internal sealed class RunningStats
+{
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private double loss, correct, examples;
+    private long imagesSinceTick;
+    public double ImagesPerSecond { get; private set; }
+
+    public void Add(IterationResult result)
+    {
+        // Exponential moving average over recent iterations, as a progress bar should show.
+        const double keep = 0.98;
+        loss = keep * loss + (1 - keep) * result.Loss * result.Examples;
+        correct = keep * correct + (1 - keep) * result.Correct;
+        examples = keep * examples + (1 - keep) * result.Examples;
+        imagesSinceTick += result.Examples;
+        if (clock.Elapsed.TotalSeconds >= 1)
+        {
+            ImagesPerSecond = imagesSinceTick / clock.Elapsed.TotalSeconds;
+            imagesSinceTick = 0;
+            clock.Restart();
+        }
+    }
+
+    public double Loss => examples > 0 ? loss / examples : double.NaN;
+    public double Accuracy => examples > 0 ? correct / examples : double.NaN;
+
+    public static double? LastTestAccuracy(MetricsLog metrics) =>
+        metrics.Rows.LastOrDefault(r => r.Name == "test_accuracy") is { Name: not null } row ? row.Value : null;
+
+    public string Describe(MetricsLog metrics)
+    {
+        string test = LastTestAccuracy(metrics) is { } acc ? $"test {acc:P2}" : "test -";
+        return string.Create(CultureInfo.InvariantCulture, $"loss {Loss:F4}  acc {Accuracy:P1}  {test}  {ImagesPerSecond:N0} img/s");
+    }
+}
+
+/// <summary>Drives a Spectre.Console progress bar from the training loop.</summary>
+internal sealed class ProgressBarObserver(ProgressTask task, MetricsLog metrics, string label) : ITrainingCallback
+{
+    private readonly RunningStats stats = new();
+
+    public void AtStep(TrainingState state)
+    {
+        task.MaxValue = state.End.Iteration;
+        task.Value = state.Step.Iteration;
+        if (state.Step.IsEpochStart || state.IsEnd) task.Description = $"{Markup.Escape(label)}  {stats.Describe(metrics)}";
+    }
+
+    public void AfterIteration(TrainingState state, IterationResult result)
+    {
+        stats.Add(result);
+        task.Value = result.Step.Iteration + 1;
+        if (result.Step.Iteration % 25 == 0) task.Description = $"{Markup.Escape(label)}  {stats.Describe(metrics)}";
+    }
+}
+
+/// <summary>One plain line per epoch, for logs and --quiet.</summary>
+internal sealed class EpochLogObserver(TextWriter output, MetricsLog metrics, string label) : ITrainingCallback
+{
+    private readonly RunningStats stats = new();
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+
+    public void AtStep(TrainingState state)
+    {
+        if (!state.Step.IsEpochStart && !state.IsEnd) return;
+        long epochs = state.End.Iteration / state.Step.IterationsPerEpoch;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{label} epoch {state.Step.Epoch}/{epochs} it {state.Step.Iteration}: {stats.Describe(metrics)}  ({clock.Elapsed.TotalSeconds:F1} s)"));
+        output.Flush();
+    }
+
+    public void AfterIteration(TrainingState state, IterationResult result) => stats.Add(result);
+}

@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TicketLab.Foundations;
+
+namespace TicketLab.Hyperparameters;
+
+/// <summary>
+/// One hyperparameter of a bundle, found by reflection: its JSON name, its flag, its help text,
+/// and how to read it from command-line text. One generic routine serves every bundle, so a new
+/// hyperparameter is one annotated property.
+/// </summary>
+public sealed class HparamField
+{
+    private HparamField(PropertyInfo property, string description)
+    {
+        Property = property;
+        Description = description;
+        Name = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+        Flag = "--" + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
+    }
+
+    public PropertyInfo Property { get; }
+    public string Description { get; }
+    /// <summary>snake_case, as in hparams.json and OpenLTH.</summary>
+    public string Name { get; }
+    /// <summary>kebab-case command-line flag.</summary>
+    public string Flag { get; }
+    public Type ValueType => Property.PropertyType;
+    public bool IsBoolean => ValueType == typeof(bool);
+
+    public static IReadOnlyList<HparamField> Of(Type bundleType) =>
+        bundleType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(p => (Property: p, Attribute: p.GetCustomAttribute<HparamAttribute>()))
+            .Where(p => p.Attribute is not null)
+            .Select(p => new HparamField(p.Property, p.Attribute!.Description))
+            .ToArray();
+
+    public static IReadOnlyList<HparamField> Of<T>() where T : IHparams => Of(typeof(T));
+
+    public object? Get(object bundle) => Property.GetValue(bundle);
+
+    /// <summary>A copy of the record with this field replaced.</summary>
+    public T With<T>(T bundle, object? value) where T : class
+    {
+        var clone = (T)bundle.GetType().GetMethod("<Clone>$")!.Invoke(bundle, null)!;
+        Property.SetValue(clone, value);
+        return clone;
+    }
+
+    public string Format(object? value) => value switch
+    {
+        null => "(none)",
+        StepSpec[] steps => steps.Length == 0 ? "(none)" : string.Join(",", steps),
+        Enum e => JsonNamingPolicy.SnakeCaseLower.ConvertName(e.ToString()),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>Reads a command-line value; errors name the flag and what was expected.</summary>
+    public object? Parse(string text)
+    {
+        var type = Nullable.GetUnderlyingType(ValueType) ?? ValueType;
+        try
+        {
+            if (Nullable.GetUnderlyingType(ValueType) is not null && text.Equals("none", StringComparison.OrdinalIgnoreCase))
+                return null;
+            if (type == typeof(string)) return text;
+            if (type == typeof(int)) return int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
+            if (type == typeof(double)) return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (type == typeof(bool)) return ParseBool(text);
+            if (type == typeof(StepSpec)) return StepSpec.Parse(text);
+            if (type == typeof(StepSpec[]))
+                return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(StepSpec.Parse).ToArray();
+            if (type.IsEnum) return ParseEnum(type, text);
+        }
+        catch (FormatException e)
+        {
+            throw new HparamException(Flag, $"'{text}' is not valid: {e.Message}");
+        }
+        catch (OverflowException)
+        {
+            throw new HparamException(Flag, $"'{text}' is out of range.");
+        }
+        throw new NotSupportedException($"Hyperparameter type {type} of {Flag} has no parser.");
+    }
+
+    private object ParseEnum(Type type, string text)
+    {
+        string wanted = text.Replace("-", "_").Replace("_", "");
+        foreach (var value in Enum.GetValues(type))
+            if (string.Equals(value.ToString(), wanted, StringComparison.OrdinalIgnoreCase)) return value;
+        var allowed = Enum.GetValues(type).Cast<Enum>().Select(v => Format(v));
+        throw new HparamException(Flag, $"'{text}' is not one of {string.Join(", ", allowed)}.");
+    }
+
+    private static bool ParseBool(string text) => text.ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" => true,
+        "false" or "0" or "no" => false,
+        _ => throw new FormatException("expected true or false"),
+    };
+
+    /// <summary>Allowed values, for help text.</summary>
+    public IEnumerable<string> Choices =>
+        (Nullable.GetUnderlyingType(ValueType) ?? ValueType) is { IsEnum: true } e
+            ? Enum.GetValues(e).Cast<Enum>().Select(v => Format(v))
+            : [];
+}
+
+/// <summary>Serialization of bundles: full JSON, and the non-default subset that names results.</summary>
+public static class HparamJson
+{
+    public static JsonObject ToJson(object bundle) =>
+        JsonSerializer.SerializeToNode(bundle, bundle.GetType(), CanonicalJson.Options)!.AsObject();
+
+    public static T FromJson<T>(JsonNode node) =>
+        node.Deserialize<T>(CanonicalJson.Options) ?? throw new JsonException($"Empty {typeof(T).Name}.");
+
+    /// <summary>Only the fields that differ from the record's defaults.</summary>
+    public static JsonObject NonDefault(object bundle)
+    {
+        var defaults = ToJson(Activator.CreateInstance(bundle.GetType())!);
+        var values = ToJson(bundle);
+        var result = new JsonObject();
+        foreach (var (key, value) in values)
+        {
+            if (defaults.TryGetPropertyValue(key, out var d) && JsonNode.DeepEquals(d, value)) continue;
+            result[key] = value?.DeepClone();
+        }
+        return result;
+    }
+
+    public static string Describe(object bundle)
+    {
+        var text = new StringBuilder();
+        foreach (var field in HparamField.Of(bundle.GetType()))
+            text.AppendLine($"  {field.Name,-24} {field.Format(field.Get(bundle))}");
+        return text.ToString();
+    }
+}

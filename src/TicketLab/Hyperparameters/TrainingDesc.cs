@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using TicketLab.Foundations;
+
+namespace TicketLab.Hyperparameters;
+
+/// <summary>
+/// Everything that determines a training run's result. Its hash, over non-default values only,
+/// names the run's folder in the experiment store.
+/// </summary>
+public sealed record TrainingDesc(DatasetHparams Dataset, ModelHparams Model, TrainingHparams Training)
+{
+    public TrainingDesc() : this(new DatasetHparams(), new ModelHparams(), new TrainingHparams()) { }
+
+    public const string Prefix = "train";
+
+    public void Validate()
+    {
+        Dataset.Validate();
+        Model.Validate();
+        Training.Validate();
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["dataset"] = HparamJson.ToJson(Dataset),
+        ["model"] = HparamJson.ToJson(Model),
+        ["training"] = HparamJson.ToJson(Training),
+    };
+
+    public static TrainingDesc FromJson(JsonNode node) => new(
+        HparamJson.FromJson<DatasetHparams>(node["dataset"]!),
+        HparamJson.FromJson<ModelHparams>(node["model"]!),
+        HparamJson.FromJson<TrainingHparams>(node["training"]!));
+
+    public string Hash => CanonicalJson.Sha256Hex(CanonicalJson.Serialize(new JsonObject
+    {
+        ["dataset"] = HparamJson.NonDefault(Dataset),
+        ["model"] = HparamJson.NonDefault(Model),
+        ["training"] = HparamJson.NonDefault(Training),
+    }))[..16];
+
+    public string RunName => $"{Prefix}_{Hash}";
+}

@@ -1,0 +1,41 @@
+namespace TicketLab.Store;
+
+/// <summary>
+/// The folder that holds every result, one sub-folder per experiment named by the hash of its
+/// hyperparameters (<c>train_1a2b.../replicate_1</c>). Chosen by --root, then TICKETLAB_ROOT,
+/// then a per-user folder.
+/// </summary>
+public sealed class ExperimentStore(string root)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public static string DefaultRoot
+    {
+        get
+        {
+            string? data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+            if (string.IsNullOrEmpty(data))
+                data = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+            return Path.Combine(data, "ticketlab", "experiments");
+        }
+    }
+
+    public static ExperimentStore Resolve(string? root)
+    {
+        string? fromEnvironment = Environment.GetEnvironmentVariable("TICKETLAB_ROOT");
+        return new(root ?? (string.IsNullOrEmpty(fromEnvironment) ? DefaultRoot : fromEnvironment));
+    }
+
+    public string ExperimentFolder(string runName) => Path.Combine(Root, runName);
+
+    public string ReplicateFolder(string runName, int replicate) => Path.Combine(Root, runName, $"replicate_{replicate}");
+
+    /// <summary>Every replicate folder in the store with a readable hparams.json.</summary>
+    public IEnumerable<RunFolder> Runs()
+    {
+        if (!Directory.Exists(Root)) yield break;
+        foreach (var experiment in Directory.EnumerateDirectories(Root).Order())
+            foreach (var replicate in Directory.EnumerateDirectories(experiment, "replicate_*").Order())
+                yield return new RunFolder(replicate);
+    }
+}

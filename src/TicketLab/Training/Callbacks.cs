@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using TicketLab.Data;
+using TicketLab.Foundations;
+using TicketLab.Store;
+
+namespace TicketLab.Training;
+
+/// <summary>When a callback fires.</summary>
+public static class When
+{
+    public static Func<Step, bool> EveryEpoch => step => step.IsEpochStart;
+
+    public static Func<Step, bool> AtSteps(IEnumerable<Step> steps)
+    {
+        var set = steps.Select(s => s.Iteration).ToHashSet();
+        return step => set.Contains(step.Iteration);
+    }
+
+    public static Func<Step, bool> Or(this Func<Step, bool> a, Func<Step, bool> b) => step => a(step) || b(step);
+}
+
+/// <summary>Evaluates on a dataset and logs <c>{prefix}_loss</c> and <c>{prefix}_accuracy</c>; also always at the end.</summary>
+public sealed class EvaluationCallback(ImageDataset dataset, string prefix, Func<Step, bool> when, MetricsLog log) : ITrainingCallback
+{
+    public EvaluationResult? Last { get; private set; }
+    public event Action<Step, EvaluationResult>? Evaluated;
+
+    public void AtStep(TrainingState state)
+    {
+        if (!when(state.Step) && !state.IsEnd) return;
+        var result = Evaluator.Evaluate(state.Model, dataset);
+        log.Add($"{prefix}_loss", state.Step.Iteration, result.Loss);
+        log.Add($"{prefix}_accuracy", state.Step.Iteration, result.Accuracy);
+        Last = result;
+        Evaluated?.Invoke(state.Step, result);
+    }
+}
+
+/// <summary>Saves the model's weights at chosen steps (the states that later runs rewind to).</summary>
+public sealed class SaveModelCallback(RunFolder folder, Func<Step, bool> when) : ITrainingCallback
+{
+    public void AtStep(TrainingState state)
+    {
+        if (when(state.Step) && !File.Exists(folder.ModelPath(state.Step)))
+            ModelState.Save(state.Model, folder.ModelPath(state.Step));
+        if (state.IsEnd) ModelState.Save(state.Model, folder.FinalModelPath);
+    }
+}
+
+/// <summary>Writes the resumable checkpoint at every epoch start and when interrupted.</summary>
+public sealed class CheckpointCallback(RunFolder folder) : ITrainingCallback
+{
+    private long lastSaved = -1;
+
+    public void AtStep(TrainingState state)
+    {
+        if (state.Step.IsEpochStart && !state.IsEnd && state.Step.Iteration != lastSaved) Save(state);
+    }
+
+    public void OnInterrupted(TrainingState state)
+    {
+        if (state.Step.Iteration != lastSaved) Save(state);
+    }
+
+    private void Save(TrainingState state)
+    {
+        Checkpoint.Save(folder.CheckpointPath, state.Step, state.Model, state.Optimizer);
+        lastSaved = state.Step.Iteration;
+    }
+}
+
+/// <summary>Logs the learning rate and the mean training loss and accuracy of each epoch.</summary>
+public sealed class TrainingMetricsCallback(MetricsLog log) : ITrainingCallback
+{
+    private double lossSum;
+    private long correct, examples;
+
+    public void AfterIteration(TrainingState state, IterationResult result)
+    {
+        lossSum += result.Loss * result.Examples;
+        correct += result.Correct;
+        examples += result.Examples;
+        var next = result.Step.Next;
+        if (!next.IsEpochStart && next.Iteration != state.End.Iteration) return;
+        log.Add("train_batch_loss", next.Iteration, lossSum / examples);
+        log.Add("train_batch_accuracy", next.Iteration, (double)correct / examples);
+        log.Add("learning_rate", result.Step.Iteration, result.LearningRate);
+        lossSum = 0;
+        correct = examples = 0;
+    }
+}
+
+/// <summary>Times training: wall seconds per epoch (evaluation included) and images per second of the iterations alone.</summary>
+public sealed class TimingCallback : ITrainingCallback
+{
+    private readonly Stopwatch wall = new();
+    private readonly Stopwatch iterations = new();
+    private long firstIteration = -1, lastIteration;
+    private long images;
+    private int iterationsPerEpoch = 1;
+
+    public void AtStep(TrainingState state)
+    {
+        if (firstIteration < 0)
+        {
+            firstIteration = state.Step.Iteration;
+            iterationsPerEpoch = state.Step.IterationsPerEpoch;
+            wall.Start();
+        }
+        lastIteration = state.Step.Iteration;
+        if (state.IsEnd) wall.Stop();
+        else iterations.Start();
+    }
+
+    public void AfterIteration(TrainingState state, IterationResult result)
+    {
+        iterations.Stop();
+        images += result.Examples;
+    }
+
+    public double EpochsTrained => firstIteration < 0 ? 0 : (double)(lastIteration - firstIteration) / iterationsPerEpoch;
+    public double WallSeconds => wall.Elapsed.TotalSeconds;
+    public double SecondsPerEpoch => EpochsTrained > 0 ? WallSeconds / EpochsTrained : double.NaN;
+    public double ImagesPerSecond => images > 0 ? images / iterations.Elapsed.TotalSeconds : double.NaN;
+}

@@ -1,0 +1,54 @@
+using TicketLab.Data;
+using TicketLab.Store;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TicketLab.Training;
+
+/// <summary>
+/// What every run needs from its surroundings, passed explicitly instead of kept in globals:
+/// the store, the device, data, cancellation, a log and observers (e.g. a progress bar).
+/// </summary>
+public sealed class RunContext
+{
+    public required ExperimentStore Store { get; init; }
+    public Device Device { get; init; } = CPU;
+    public DataSource Data { get; init; } = new();
+    public CancellationToken Cancellation { get; init; }
+    public TextWriter Log { get; init; } = TextWriter.Null;
+
+    /// <summary>Makes callbacks that watch a run (progress display); called once per run.</summary>
+    public Func<RunFolder, MetricsLog, IEnumerable<ITrainingCallback>> Observers { get; init; } = (_, _) => [];
+}
+
+/// <summary>Loads each dataset once per process and keeps it on the run's device.</summary>
+public sealed class DataSource(string? dataDir = null, bool download = false)
+{
+    private readonly Dictionary<(string, int?, string), (ImageDataset Train, ImageDataset Test)> cache = [];
+
+    public string? DataDir { get; } = dataDir;
+    public bool Download { get; } = download;
+
+    public (ImageDataset Train, ImageDataset Test) Get(string name, int? trainSubset, Device device)
+    {
+        var key = (name, trainSubset, device.ToString());
+        lock (cache)
+        {
+            if (cache.TryGetValue(key, out var found)) return found;
+            var (train, test) = DatasetLoader.Load(name, DataDir, Download, trainSubset);
+            if (device.type != DeviceType.CPU)
+            {
+                (train, test) = (OnDevice(train, device), OnDevice(test, device));
+            }
+            cache[key] = (train, test);
+            return (train, test);
+        }
+    }
+
+    private static ImageDataset OnDevice(ImageDataset dataset, Device device)
+    {
+        var moved = new ImageDataset(dataset.Info, dataset.Images.to(device), dataset.Labels.to(device));
+        dataset.Dispose();
+        return moved;
+    }
+}

@@ -1,0 +1,71 @@
+using TicketLab.Data;
+using TicketLab.Foundations;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TicketLab.Training;
+
+/// <summary>
+/// The minibatches of training, as a pure function of (seed, step): epoch e's order is a
+/// permutation drawn from a generator seeded by (seed, e), and the augmentation of iteration i
+/// from one seeded by (seed, i). Any step can therefore be reproduced without replaying the ones
+/// before it, which is what makes resuming and rewinding exact.
+/// </summary>
+public sealed class TrainingBatches
+{
+    private readonly ImageDataset dataset;
+    private readonly int batchSize;
+    private readonly int seed;
+    private readonly bool augment;
+    private long cachedEpoch = -1;
+    private Tensor? cachedOrder;
+
+    public TrainingBatches(ImageDataset dataset, int batchSize, int seed, bool augment)
+    {
+        this.dataset = dataset;
+        this.batchSize = batchSize;
+        this.seed = seed;
+        this.augment = augment;
+        IterationsPerEpoch = (int)((dataset.Count + batchSize - 1) / batchSize);
+    }
+
+    public int IterationsPerEpoch { get; }
+
+    /// <summary>Examples and labels of the batch trained at <paramref name="step"/>, on the dataset's device.</summary>
+    public (Tensor Images, Tensor Labels) At(Step step)
+    {
+        var order = OrderOf(step.Epoch);
+        long start = (long)step.IterationInEpoch * batchSize;
+        long length = Math.Min(batchSize, dataset.Count - start);
+        using var indices = order.narrow(0, start, length);
+        var images = dataset.Images.index_select(0, indices);
+        var labels = dataset.Labels.index_select(0, indices);
+        if (augment)
+        {
+            using var generator = new Generator(DeriveSeed(seed, 1, step.Iteration));
+            images = Augmentation.RandomCropAndFlip(images, generator);
+        }
+        return (images, labels);
+    }
+
+    private Tensor OrderOf(long epoch)
+    {
+        if (epoch == cachedEpoch && cachedOrder is not null) return cachedOrder;
+        cachedOrder?.Dispose();
+        using var generator = new Generator(DeriveSeed(seed, 0, epoch));
+        var order = randperm(dataset.Count, generator: generator);
+        cachedOrder = order.to(dataset.Images.device).DetachFromDisposeScope();
+        if (!ReferenceEquals(cachedOrder, order)) order.Dispose();
+        cachedEpoch = epoch;
+        return cachedOrder;
+    }
+
+    /// <summary>Mixes a seed, a stream number and a counter into a generator seed (SplitMix64).</summary>
+    public static ulong DeriveSeed(long seed, int stream, long counter)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)stream * 0xBF58476D1CE4E5B9UL + (ulong)counter);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (z ^ (z >> 31)) & 0x7FFF_FFFF_FFFF_FFFFUL;
+    }
+}

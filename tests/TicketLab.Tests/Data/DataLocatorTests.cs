@@ -1,0 +1,137 @@
+using TicketLab.Data;
+using static TicketLab.Tests.Data.DataFixtures;
+
+namespace TicketLab.Tests.Data;
+
+public sealed class DataLocatorTests : IDisposable
+{
+    private readonly TempDir dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    private DataLocator Locator(string? ticketlabData = null, bool system = false, params string[] extraRoots)
+    {
+        var env = new List<(string, string)> { ("XDG_DATA_HOME", dir.Sub("xdg")), ("HOME", dir.Sub("home")) };
+        if (ticketlabData is not null)
+        {
+            env.Add((DataLocator.DataEnvironmentVariable, ticketlabData));
+        }
+
+        return new DataLocator(Env([.. env]), extraRoots, useSystemFolders: system);
+    }
+
+    [Fact]
+    public void UserDataRootFollowsXdgThenHome()
+    {
+        Assert.Equal("/x/ticketlab/datasets", DataLocator.UserDataRootFrom(Env(("XDG_DATA_HOME", "/x"), ("HOME", "/h"))));
+        Assert.Equal("/h/.local/share/ticketlab/datasets", DataLocator.UserDataRootFrom(Env(("HOME", "/h"))));
+        Assert.Equal("/h/.local/share/ticketlab/datasets", DataLocator.UserDataRootFrom(Env(("XDG_DATA_HOME", "relative"), ("HOME", "/h"))));
+        Assert.EndsWith(Path.Combine("ticketlab", "datasets"), DataLocator.UserDataRoot);
+    }
+
+    [Fact]
+    public void RootsAndFoldersAreSearchedInOrder()
+    {
+        var locator = new DataLocator(
+            Env(("XDG_DATA_HOME", "/xdg"), (DataLocator.DataEnvironmentVariable, "/env1:/env2")),
+            extraRoots: ["/extra"]);
+
+        Assert.Equal(["/explicit", "/env1", "/env2", "/xdg/ticketlab/datasets", "/extra", "/usr/share/datasets/fashion-mnist"],
+            locator.Roots(DatasetCatalog.FashionMnist, "/explicit"));
+        Assert.Equal(["/env1", "/env2", "/xdg/ticketlab/datasets", "/extra"], locator.Roots(DatasetCatalog.Mnist, null));
+        Assert.Equal(
+            ["/d/cifar-10-batches-bin", "/d/cifar10", "/d", "/env1/cifar-10-batches-bin", "/env1/cifar10", "/env1"],
+            locator.CandidateFolders(DatasetCatalog.Cifar10, "/d").Take(6));
+    }
+
+    [Fact]
+    public void EarlierRootWins()
+    {
+        var user = Path.Combine(dir.Sub("xdg"), "ticketlab", "datasets");
+        WriteIdxDataset(Path.Combine(user, "mnist"));
+        WriteIdxDataset(dir.Sub("env", "mnist"));
+        WriteIdxDataset(dir.Sub("explicit", "mnist"));
+        WriteIdxDataset(dir.Sub("extra", "mnist"));
+
+        Assert.Equal(dir.Sub("explicit", "mnist"), Locator(dir.Sub("env"), false, dir.Sub("extra")).Locate(DatasetCatalog.Mnist, dir.Sub("explicit")));
+        Assert.Equal(dir.Sub("env", "mnist"), Locator(dir.Sub("env"), false, dir.Sub("extra")).Locate(DatasetCatalog.Mnist, null));
+        Assert.Equal(Path.Combine(user, "mnist"), Locator(null, false, dir.Sub("extra")).Locate(DatasetCatalog.Mnist, null));
+        Directory.Delete(user, recursive: true);
+        Assert.Equal(dir.Sub("extra", "mnist"), Locator(null, false, dir.Sub("extra")).Locate(DatasetCatalog.Mnist, null));
+    }
+
+    [Fact]
+    public void DataDirMayPointAtTheFilesOrAnAlternativeSubFolder()
+    {
+        WriteIdxDataset(dir.Sub("plain"), gzip: false);
+        WriteIdxDataset(dir.Sub("root", "fashion_mnist"));
+
+        Assert.Equal(dir.Sub("plain"), Locator().Locate(DatasetCatalog.FashionMnist, dir.Sub("plain")));
+        Assert.Equal(dir.Sub("root", "fashion_mnist"), Locator().Locate(DatasetCatalog.FashionMnist, dir.Sub("root")));
+        Assert.Equal(dir.Sub("plain", "train-images-idx3-ubyte"), DataLocator.FindFile(DatasetCatalog.FashionMnist, dir.Sub("plain"), "train-images-idx3-ubyte"));
+        Assert.Equal(dir.Sub("root", "fashion_mnist", "train-images-idx3-ubyte.gz"),
+            DataLocator.FindFile(DatasetCatalog.FashionMnist, dir.Sub("root", "fashion_mnist"), "train-images-idx3-ubyte"));
+    }
+
+    [Fact]
+    public void CifarFilesAreNotLookedUpWithGzSuffix()
+    {
+        Write(dir.Sub("c", "test_batch.bin.gz"), [1]);
+        Assert.Null(DataLocator.FindFile(DatasetCatalog.Cifar10, dir.Sub("c"), "test_batch.bin"));
+    }
+
+    [Fact]
+    public void IncompleteFolderIsSkippedAndReported()
+    {
+        WriteIdxDataset(dir.Sub("partial", "mnist"));
+        File.Delete(dir.Sub("partial", "mnist", "t10k-labels-idx1-ubyte.gz"));
+
+        var locator = Locator();
+        Assert.Null(locator.TryLocate(DatasetCatalog.Mnist, dir.Sub("partial")));
+        var e = Assert.Throws<DatasetNotFoundException>(() => locator.Locate(DatasetCatalog.Mnist, dir.Sub("partial")));
+        Assert.Contains($"{dir.Sub("partial", "mnist")}  (incomplete, missing t10k-labels-idx1-ubyte)", e.Message);
+    }
+
+    [Fact]
+    public void NotFoundMessageListsFoldersAndFixes()
+    {
+        var locator = Locator(dir.Sub("env"), system: true, dir.Sub("extra"));
+
+        var e = Assert.Throws<DatasetNotFoundException>(() => locator.Locate(DatasetCatalog.FashionMnist, dir.Sub("explicit")));
+
+        Assert.Equal("fashion_mnist", e.DatasetName);
+        Assert.Equal(locator.CandidateFolders(DatasetCatalog.FashionMnist, dir.Sub("explicit")), e.SearchedFolders);
+        foreach (var folder in e.SearchedFolders)
+        {
+            Assert.Contains(folder, e.Message);
+        }
+
+        Assert.Contains(dir.Sub("explicit", "fashion-mnist"), e.Message);
+        Assert.Contains(dir.Sub("env", "fashion_mnist"), e.Message);
+        Assert.Contains(Path.Combine(dir.Sub("xdg"), "ticketlab", "datasets", "fashion-mnist"), e.Message);
+        Assert.Contains(dir.Sub("extra"), e.Message);
+        Assert.Contains("--data-dir DIR", e.Message);
+        Assert.Contains("TICKETLAB_DATA", e.Message);
+        Assert.Contains("--download", e.Message);
+        Assert.Contains("apt-get install dataset-fashion-mnist", e.Message);
+    }
+
+    [Fact]
+    public void NotFoundMessageWithoutSystemPackageForMnist()
+    {
+        var e = Assert.Throws<DatasetNotFoundException>(() => Locator().Locate(DatasetCatalog.Mnist, null));
+
+        Assert.Contains("--data-dir DIR", e.Message);
+        Assert.Contains("TICKETLAB_DATA", e.Message);
+        Assert.Contains("--download", e.Message);
+        Assert.DoesNotContain("apt-get", e.Message);
+    }
+
+    [Fact]
+    public void DownloadRootPrefersDataDirThenEnvironmentThenUserFolder()
+    {
+        Assert.Equal(dir.Sub("d"), Locator(dir.Sub("env")).DownloadRoot(dir.Sub("d")));
+        Assert.Equal(dir.Sub("env"), Locator(dir.Sub("env")).DownloadRoot(null));
+        Assert.Equal(Path.Combine(dir.Sub("xdg"), "ticketlab", "datasets"), Locator().DownloadRoot(null));
+    }
+}
