@@ -69,8 +69,7 @@ public static class IdxReader
         try
         {
             Span<byte> header = stackalloc byte[16];
-            ReadHeader(stream, path, header, "IDX images");
-            CheckMagic(path, header, ImagesMagic, "IDX images");
+            ReadHeader(stream, path, header, ImagesMagic, "IDX images");
             var count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
             var rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
             var columns = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
@@ -107,8 +106,7 @@ public static class IdxReader
         try
         {
             Span<byte> header = stackalloc byte[8];
-            ReadHeader(stream, path, header, "IDX labels");
-            CheckMagic(path, header, LabelsMagic, "IDX labels");
+            ReadHeader(stream, path, header, LabelsMagic, "IDX labels");
             var count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
             if (count < 0)
             {
@@ -160,9 +158,15 @@ public static class IdxReader
         return file.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     }
 
-    private static void ReadHeader(Stream stream, string path, Span<byte> header, string kind)
+    /// <summary>Reads the header, checking the magic number first (so a short file of the wrong kind reports its magic).</summary>
+    private static void ReadHeader(Stream stream, string path, Span<byte> header, int expectedMagic, string kind)
     {
         var got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (got >= 4)
+        {
+            CheckMagic(path, header, expectedMagic, kind);
+        }
+
         if (got < header.Length)
         {
             throw new DatasetFormatException(path, $"truncated file: {got} bytes, too short for the {header.Length}-byte {kind} header");

@@ -24,10 +24,11 @@ public static class TensorFile
         writer.Write(list.Count);
         foreach (var (name, tensor) in list)
         {
-            using var cpu = tensor.detach().cpu().contiguous();
+            using var scope = NewDisposeScope();
+            var cpu = tensor.detach().cpu().contiguous();
             writer.Write(name);
             writer.Write((int)cpu.dtype);
-            writer.Write(cpu.dim());
+            writer.Write((int)cpu.dim());
             foreach (long size in cpu.shape) writer.Write(size);
             var bytes = cpu.bytes;
             writer.Write((long)bytes.Length);

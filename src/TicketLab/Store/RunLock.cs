@@ -17,18 +17,19 @@ public sealed class RunLock : IDisposable
         try
         {
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            stream.SetLength(0);
-            using (var writer = new StreamWriter(stream, leaveOpen: true)) writer.Write(Environment.ProcessId);
-            stream.Flush();
+            // The holder's pid goes to a separate, unlocked file so that a refused process can name it.
+            File.WriteAllText(PidPath(folder), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return new RunLock(stream);
         }
         catch (IOException)
         {
             string owner = "another process";
-            try { owner = $"process {File.ReadAllText(path).Trim()}"; } catch (IOException) { }
+            try { owner = $"process {File.ReadAllText(PidPath(folder)).Trim()}"; } catch (IOException) { }
             throw new RunLockedException($"{folder} is being written by {owner}. Wait for it to finish, or stop it; two processes must not write the same run.");
         }
     }
+
+    private static string PidPath(string folder) => Path.Combine(folder, "run.pid");
 
     public void Dispose() => stream.Dispose();
 }

@@ -96,11 +96,13 @@ public sealed class DataLocatorTests : IDisposable
     public void NotFoundMessageListsFoldersAndFixes()
     {
         var locator = Locator(dir.Sub("env"), system: true, dir.Sub("extra"));
+        var info = DatasetCatalog.FashionMnist with { SystemFolders = [dir.Sub("system")] };
 
-        var e = Assert.Throws<DatasetNotFoundException>(() => locator.Locate(DatasetCatalog.FashionMnist, dir.Sub("explicit")));
+        var e = Assert.Throws<DatasetNotFoundException>(() => locator.Locate(info, dir.Sub("explicit")));
 
         Assert.Equal("fashion_mnist", e.DatasetName);
-        Assert.Equal(locator.CandidateFolders(DatasetCatalog.FashionMnist, dir.Sub("explicit")), e.SearchedFolders);
+        Assert.Equal(locator.CandidateFolders(info, dir.Sub("explicit")), e.SearchedFolders);
+        Assert.Equal(dir.Sub("system"), e.SearchedFolders[^1]);
         foreach (var folder in e.SearchedFolders)
         {
             Assert.Contains(folder, e.Message);

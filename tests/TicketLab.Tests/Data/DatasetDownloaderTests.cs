@@ -18,7 +18,7 @@ public sealed class DatasetDownloaderTests : IDisposable
     private static Dictionary<string, byte[]> IdxFiles(string folder)
     {
         WriteIdxDataset(folder, gzip: true);
-        return Directory.GetFiles(folder).ToDictionary(Path.GetFileName, File.ReadAllBytes)!;
+        return Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
     }
 
     private static DatasetInfo WithChecksums(DatasetInfo info, IReadOnlyDictionary<string, byte[]> files) =>

@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using TicketLab.Cli;
+using TicketLab.Tests.Support;
+
+namespace TicketLab.Tests.Cli;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly TempFolder temp = new();
+    private readonly string data;
+
+    public CliTests() => data = LearnableData.WriteMnist(temp.Combine("data"));
+
+    public void Dispose() => temp.Dispose();
+
+    private (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliApp.Run(args, CliEnvironment.ForTests(stdout, stderr));
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>A tiny training command; pairs in <paramref name="overrides"/> replace or add flags.</summary>
+    private string[] Tiny(params string[] overrides)
+    {
+        var flags = new List<(string Flag, string? Value)>
+        {
+            ("--dataset-name", "mnist"), ("--model-name", "lenet_20"), ("--training-steps", "1ep"),
+            ("--data-dir", data), ("--root", temp.Combine("store")), ("--quiet", null),
+        };
+        for (int i = 0; i < overrides.Length; i++)
+        {
+            string flag = overrides[i];
+            string? value = i + 1 < overrides.Length && !overrides[i + 1].StartsWith("--", StringComparison.Ordinal) ? overrides[++i] : null;
+            flags.RemoveAll(f => f.Flag == flag);
+            flags.Add((flag, value));
+        }
+        return ["train", .. flags.SelectMany(f => f.Value is null ? new[] { f.Flag } : [f.Flag, f.Value])];
+    }
+
+    [Fact]
+    public void Help_lists_every_hyperparameter_with_the_preset_default()
+    {
+        var (code, output, _) = Run("train", "--preset", "resnet_20_warmup", "--help");
+        Assert.Equal(0, code);
+        foreach (var flag in new[] { "--model-name", "--dataset-name", "--batch-size", "--lr", "--momentum", "--weight-decay", "--training-steps",
+                     "--warmup-steps", "--milestone-steps", "--gamma", "--optimizer-name", "--model-init", "--model-init-seed", "--data-order-seed", "--replicate",
+                     "--root", "--json", "--quiet", "--device", "--threads", "--data-dir", "--download", "--train-subset" })
+            Assert.Contains(flag, output);
+        Assert.Contains("[default: 0.03]", output);
+        Assert.Contains("[default: 30000it]", output);
+        Assert.Contains("[default: 80ep,120ep]", output);
+        Assert.Contains("[default: cifar10]", output);
+    }
+
+    [Fact]
+    public void Json_prints_the_summary_and_the_run_lands_in_the_hashed_folder()
+    {
+        var (code, output, error) = Run(Tiny("--json"));
+        Assert.True(code == 0, error);
+        var summary = JsonNode.Parse(output)!;
+        Assert.InRange((double)summary["final_test_accuracy"]!, 0.0, 1.0);
+        string folder = (string)summary["folder"]!;
+        Assert.StartsWith(temp.Combine("store", "train_"), folder);
+        Assert.True(File.Exists(Path.Combine(folder, "hparams.json")));
+        Assert.Contains("Output:", error); // human text moves to stderr under --json
+
+        var (again, listing, _) = Run("list", "--root", temp.Combine("store"));
+        Assert.Equal(0, again);
+        Assert.Contains("finished", listing);
+        Assert.Contains("lenet_20", listing);
+    }
+
+    [Fact]
+    public void Flags_override_the_preset()
+    {
+        var (code, output, error) = Run(["train", "--preset", "lenet_300_100", "--dataset-name", "mnist", "--model-name", "lenet_20",
+            "--training-steps", "2it", "--lr", "0.01", "--data-dir", data, "--root", temp.Combine("store"), "--quiet", "--json"]);
+        Assert.True(code == 0, error);
+        var hparams = JsonNode.Parse(File.ReadAllText(Path.Combine((string)JsonNode.Parse(output)!["folder"]!, "hparams.json")))!;
+        Assert.Equal(0.01, (double)hparams["training"]!["lr"]!);
+        Assert.Equal("lenet_20", (string)hparams["model"]!["model_name"]!);
+        Assert.Equal(128, (int)hparams["dataset"]!["batch_size"]!);
+    }
+
+    [Theory]
+    [InlineData("--lr", "fast", "--lr")]
+    [InlineData("--training-steps", "ten", "--training-steps")]
+    [InlineData("--optimizer-name", "lbfgs", "sgd, adam")]
+    [InlineData("--model-name", "resnet_21", "6n+2")]
+    [InlineData("--dataset-name", "imagenet", "fashion_mnist")]
+    [InlineData("--batch-size", "0", "--batch-size")]
+    public void Bad_values_get_a_specific_error(string flag, string value, string expected)
+    {
+        var (code, _, error) = Run(Tiny(flag, value));
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+    }
+
+    [Fact]
+    public void Unknown_preset_lists_the_known_ones()
+    {
+        var (code, _, error) = Run("train", "--preset", "resnet_9000", "--root", temp.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("lenet_300_100", error);
+    }
+
+    [Fact]
+    public void Missing_dataset_names_the_fix()
+    {
+        var (code, _, error) = Run("train", "--dataset-name", "cifar10", "--model-name", "resnet_20", "--data-dir", temp.Combine("empty"), "--root", temp.Path, "--quiet");
+        Assert.Equal(3, code);
+        Assert.Contains("--download", error);
+        Assert.Contains("--data-dir", error);
+    }
+}

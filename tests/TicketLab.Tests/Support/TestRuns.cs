@@ -1,0 +1,23 @@
+using TicketLab.Hyperparameters;
+using TicketLab.Store;
+using TicketLab.Training;
+
+namespace TicketLab.Tests.Support;
+
+/// <summary>Tiny training recipes on <see cref="LearnableData"/>, fast enough for unit tests.</summary>
+public static class TestRuns
+{
+    public static TrainingDesc TinyLenet(string steps = "2ep", int batch = 32, double momentum = 0.9) => new(
+        new DatasetHparams { DatasetName = "mnist", BatchSize = batch },
+        new ModelHparams { ModelName = "lenet_32_16" },
+        new TrainingHparams { Lr = 0.05, Momentum = momentum, WeightDecay = 1e-4, TrainingSteps = TicketLab.Foundations.StepSpec.Parse(steps) });
+
+    public static RunContext Context(string storeRoot, string dataRoot, CancellationToken cancellation = default,
+        Func<RunFolder, MetricsLog, IEnumerable<ITrainingCallback>>? observers = null) => new()
+    {
+        Store = new ExperimentStore(storeRoot),
+        Data = new DataSource(dataRoot),
+        Cancellation = cancellation,
+        Observers = observers ?? ((_, _) => []),
+    };
+}
