@@ -10,7 +10,7 @@ public static class Augmentation
     /// The standard CIFAR augmentation: zero-pad each image by <paramref name="padding"/> pixels on
     /// every side, take a random H x W crop (offsets uniform in [0, 2 * padding] per image), and
     /// flip each image horizontally with probability 0.5. Works on a whole batch [B, C, H, W] with
-    /// two gathers (no per-image loop); the random draws come from <paramref name="generator"/>
+    /// a single gather (no per-image loop); the random draws come from <paramref name="generator"/>
     /// (first 2 x B offsets, rows then columns, then B flips), so the result is
     /// deterministic for a given generator state. Intermediate tensors are disposed; the result
     /// belongs to the caller's dispose scope.
@@ -34,13 +34,15 @@ public static class Augmentation
         flips = flips.to(device);
 
         var padded = padding > 0 ? nn.functional.pad(batch, [padding, padding, padding, padding]) : batch;
+        var paddedWidth = w + 2 * padding;
         var rowRange = arange(h, ScalarType.Int64, device);
         var colRange = arange(w, ScalarType.Int64, device);
-        var rows = offsets[0].unsqueeze(1) + rowRange.unsqueeze(0);                                  // [B, H]
+        var rows = offsets[0].unsqueeze(1) + rowRange.unsqueeze(0);                                   // [B, H]
         var cols = offsets[1].unsqueeze(1) + where(flips.unsqueeze(1), colRange.flip(0), colRange);   // [B, W]
-        var rowIndex = rows.view(b, 1, h, 1).expand(b, c, h, w + 2 * padding);
-        var cropped = padded.gather(2, rowIndex);                                                    // [B, C, H, W + 2p]
-        var colIndex = cols.view(b, 1, 1, w).expand(b, c, h, w);
-        return cropped.gather(3, colIndex).MoveToOuterDisposeScope();                                // [B, C, H, W]
+
+        // One gather over the flattened padded plane: output pixel (i, j) of image b reads
+        // padded[b, :, rows[b, i], cols[b, j]].
+        var index = (rows.unsqueeze(2) * paddedWidth + cols.unsqueeze(1)).view(b, 1, h * w).expand(b, c, h * w);
+        return padded.reshape(b, c, -1).gather(2, index).view(b, c, h, w).MoveToOuterDisposeScope();
     }
 }

@@ -142,6 +142,6 @@ public sealed class AugmentationTests
             Augmentation.RandomCropAndFlip(batch, g).Dispose();
         }
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"20 batches took {watch.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"20 batches took {watch.Elapsed.TotalMilliseconds:F0} ms");
     }
 }

@@ -1,0 +1,22 @@
+// TicketLab benchmarks: prints figures for the closing notes. Usage:
+//   dotnet run -c Release --project bench/TicketLab.Bench -- <benchmark> [options]
+// Benchmarks: epoch, accuracy, resnet-step (more are listed by running it without arguments).
+using TicketLab.Bench;
+using TorchSharp;
+
+var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>
+{
+    ["epoch"] = ("seconds per epoch of lenet_300_100 on full Fashion-MNIST, with a breakdown [epochs=3]", EpochBenchmark.Run),
+    ["accuracy"] = ("the lenet_300_100 preset for 40 epochs: mean test accuracy of the last 5 epochs [epochs=40]", AccuracyBenchmark.Run),
+    ["resnet-step"] = ("images/s of a resnet_20 training step at batch 128 on CPU [steps=20]", ResNetStepBenchmark.Run),
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))
+{
+    Console.Error.WriteLine("usage: TicketLab.Bench <benchmark> [args]");
+    foreach (var (name, (help, _)) in benchmarks) Console.Error.WriteLine($"  {name,-14} {help}");
+    return 2;
+}
+torch.set_num_threads(Environment.ProcessorCount);
+Console.WriteLine($"# {args[0]} on {Environment.ProcessorCount} cores, torch threads {torch.get_num_threads()}, {DateTime.UtcNow:u}");
+return benchmark.Run(args[1..]);
