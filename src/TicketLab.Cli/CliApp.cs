@@ -12,6 +12,8 @@ public static class CliApp
         var root = new RootCommand("TicketLab: lottery-ticket experiments on vision networks (train, prune, rewind, compare).")
         {
             TrainCommand.Create(environment, defaults),
+            LotteryCommand.Create(environment, defaults),
+            BranchCommand.Create(environment, defaults),
             ListCommand.Create(environment),
         };
         var configuration = new InvocationConfiguration

@@ -9,14 +9,14 @@ namespace TicketLab.Cli.Binding;
 /// bundle back from a parse result: values not given on the command line keep the defaults
 /// (those of the preset, if one was named). Help shows those defaults.
 /// </summary>
-public sealed class HparamOptions<T> where T : class, IHparams
+public class HparamOptionSet
 {
     private readonly List<(HparamField Field, Option Option)> options = [];
 
-    public HparamOptions(T defaults, string? heading = null)
+    public HparamOptionSet(Type type, object defaults, string? heading = null)
     {
-        Defaults = defaults;
-        foreach (var field in HparamField.Of(typeof(T)))
+        DefaultValues = defaults;
+        foreach (var field in HparamField.Of(type))
         {
             string choices = field.Choices.Any() ? $" One of: {string.Join(", ", field.Choices)}." : "";
             string description = $"{field.Description}{choices} [default: {field.Format(field.Get(defaults))}]";
@@ -28,7 +28,7 @@ public sealed class HparamOptions<T> where T : class, IHparams
         }
     }
 
-    public T Defaults { get; }
+    public object DefaultValues { get; }
 
     public IEnumerable<Option> Options => options.Select(o => o.Option);
 
@@ -38,9 +38,9 @@ public sealed class HparamOptions<T> where T : class, IHparams
     }
 
     /// <summary>The defaults with every option given on the command line applied. Throws <see cref="HparamException"/>.</summary>
-    public T Read(ParseResult result, T? baseline = null)
+    public object ReadObject(ParseResult result)
     {
-        var bundle = baseline ?? Defaults;
+        var bundle = DefaultValues;
         foreach (var (field, option) in options)
         {
             if (result.GetResult(option) is not OptionResult { Implicit: false }) continue;
@@ -58,4 +58,11 @@ public sealed class HparamOptions<T> where T : class, IHparams
     /// <summary>Whether the user gave this field's flag.</summary>
     public bool IsGiven(ParseResult result, string propertyName) =>
         options.Any(o => o.Field.Property.Name == propertyName && result.GetResult(o.Option) is OptionResult { Implicit: false });
+}
+
+/// <summary>Typed form of <see cref="HparamOptionSet"/>.</summary>
+public sealed class HparamOptions<T>(T defaults, string? heading = null) : HparamOptionSet(typeof(T), defaults, heading)
+    where T : class, IHparams
+{
+    public T Read(ParseResult result) => (T)ReadObject(result);
 }

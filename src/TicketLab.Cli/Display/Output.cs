@@ -22,6 +22,8 @@ public sealed class Output
             Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
         });
+        // Logs and pipes have no width; tables should not wrap there.
+        if (!interactive) Console.Profile.Width = 200;
     }
 
     public TextWriter Machine { get; }

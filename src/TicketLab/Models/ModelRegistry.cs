@@ -67,6 +67,7 @@ public static partial class ModelRegistry
                 throw new HparamException("--model-name", e.Message);
             }
             Initializers.Apply(model, hparams.ModelInit, hparams.BatchnormInit);
+            model.ModelName = hparams.ModelName;
             return model;
         }
     }

@@ -15,6 +15,9 @@ public readonly record struct InputSpec(int Channels, int Height, int Width, int
 /// </summary>
 public abstract class TicketModel(string name) : nn.Module<Tensor, Tensor>(name)
 {
+    /// <summary>The registry name it was built from, e.g. <c>resnet_20</c>.</summary>
+    public string ModelName { get; internal set; } = "";
+
     /// <summary>Module name of the output layer, e.g. <c>fc</c>.</summary>
     public abstract string OutputLayerName { get; }
 

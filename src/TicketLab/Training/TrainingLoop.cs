@@ -34,6 +34,17 @@ public interface ITrainingCallback
     void OnInterrupted(TrainingState state) { }
 }
 
+/// <summary>
+/// A rule the parameters must keep through training, e.g. pruned weights stay exactly zero:
+/// gradients are constrained before the optimizer step (so momentum and adaptive state stay
+/// clean) and weights after it.
+/// </summary>
+public interface IParameterConstraint
+{
+    void BeforeOptimizerStep();
+    void AfterOptimizerStep();
+}
+
 /// <summary>The minibatch SGD loop: one scoped iteration per step, callbacks around it.</summary>
 public sealed class TrainingLoop
 {
@@ -43,8 +54,8 @@ public sealed class TrainingLoop
     public required TrainingBatches Batches { get; init; }
     public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
 
-    /// <summary>Runs after every optimizer step, e.g. to re-apply a pruning mask.</summary>
-    public Action? AfterOptimizerStep { get; init; }
+    /// <summary>Keeps parameters within a constraint around every optimizer step (a pruning mask).</summary>
+    public IParameterConstraint? Constraint { get; init; }
 
     /// <summary>Trains from <paramref name="start"/> up to <paramref name="end"/>. Throws <see cref="OperationCanceledException"/> after telling the callbacks.</summary>
     public void Run(Step start, Step end, CancellationToken cancellation)
@@ -73,8 +84,9 @@ public sealed class TrainingLoop
                 var logits = Model.forward(images);
                 var loss = nn.functional.cross_entropy(logits, labels);
                 loss.backward();
+                Constraint?.BeforeOptimizerStep();
                 Optimizer.step();
-                AfterOptimizerStep?.Invoke();
+                Constraint?.AfterOptimizerStep();
                 using var __ = no_grad();
                 long correct = logits.argmax(1).eq(labels).sum().item<long>();
                 result = new IterationResult(step, loss.item<float>(), correct, labels.shape[0], lr);

@@ -30,7 +30,7 @@ public sealed record TrainingStart
 {
     public IReadOnlyDictionary<string, Tensor>? InitialState { get; init; }
     public StepSpec StartStep { get; init; }
-    public Func<TicketModel, Action>? Constraint { get; init; }
+    public Func<TicketModel, IParameterConstraint>? Constraint { get; init; }
 }
 
 public sealed record TrainingSummary
@@ -121,8 +121,8 @@ public static class TrainingRunner
 
         Step first = start?.StartStep.ToStep(perEpoch) ?? Step.Zero(perEpoch);
         if (start?.InitialState is { } initial) ModelState.Copy(model, initial, "initial state");
-        Action? constraint = start?.Constraint?.Invoke(model);
-        constraint?.Invoke();
+        var constraint = start?.Constraint?.Invoke(model);
+        constraint?.AfterOptimizerStep();
 
         if (File.Exists(folder.CheckpointPath))
         {
@@ -153,7 +153,7 @@ public static class TrainingRunner
         var loop = new TrainingLoop
         {
             Model = model, Optimizer = optimizer, Hparams = desc.Training, Batches = batches,
-            Callbacks = callbacks, AfterOptimizerStep = constraint,
+            Callbacks = callbacks, Constraint = constraint,
         };
         loop.Run(first, end, context.Cancellation);
 

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using TicketLab.Cli.Binding;
+using TicketLab.Cli.Display;
+using TicketLab.Hyperparameters;
+using TicketLab.Lottery;
+using TicketLab.Lottery.Branches;
+
+namespace TicketLab.Cli.Commands;
+
+/// <summary>
+/// <c>ticketlab branch NAME</c>: runs a branch on levels of a finished lottery run. One
+/// sub-command per registered branch, its flags made from the branch's hyperparameter record.
+/// </summary>
+internal static class BranchCommand
+{
+    public static Command Create(CliEnvironment environment, TrainingDesc defaults)
+    {
+        var command = new Command("branch", "Run a control or variation on levels of a finished lottery run (given by the same flags as `ticketlab lottery`).");
+        foreach (var branch in BranchRegistry.All) command.Subcommands.Add(CreateFor(branch, environment, defaults));
+        return command;
+    }
+
+    private static Command CreateFor(IBranch branch, CliEnvironment environment, TrainingDesc defaults)
+    {
+        var options = new LotteryOptions(defaults);
+        var branchOptions = new HparamOptionSet(branch.HparamsType, branch.DefaultHparams);
+        var levels = new Option<string>("--levels") { Description = "Levels to run the branch on, e.g. 0-3,5,8-10", Required = true };
+        var command = new Command(branch.Name, branch.Description);
+        options.AddTo(command);
+        branchOptions.AddTo(command);
+        command.Options.Add(levels);
+        command.SetAction(result => CommandErrors.Guard(environment, () =>
+        {
+            var support = options.Training;
+            var output = support.ReadOutput(result, environment);
+            var desc = options.ReadDesc(result);
+            var hparams = (IHparams)branchOptions.ReadObject(result);
+            var levelList = BranchRegistry.ParseLevels(result.GetValue(levels) ?? "");
+            var runOptions = support.ReadRunOptions(result);
+            var context = support.CreateContext(result, environment, output);
+            output.Human.WriteLine($"Branch {BranchRegistry.FolderName(branch, hparams)} of {desc.RunName}, levels {string.Join(",", levelList)}:");
+            output.Human.Write(HparamJson.Describe(hparams));
+            foreach (int replicate in options.ReadReplicates(result))
+                foreach (int level in levelList)
+                {
+                    var summary = TrainingCommandSupport.WithProgress(output, context,
+                        c => BranchRegistry.Run(branch, hparams, desc, replicate, level, runOptions, c));
+                    output.Human.WriteLine($"replicate {replicate} level {level}: final test accuracy {summary.FinalTestAccuracy:P2}{(summary.AlreadyFinished ? " (already finished)" : "")}");
+                }
+            var table = LotteryTable.Read(context.Store, desc.RunName);
+            LotteryTableView.Write(output, table);
+            if (output.Json) TrainingCommandSupport.PrintJson(output, table.ToJson());
+            return 0;
+        }));
+        return command;
+    }
+}

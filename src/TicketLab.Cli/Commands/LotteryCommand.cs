@@ -1,0 +1,79 @@
+using System.CommandLine;
+using TicketLab.Cli.Binding;
+using TicketLab.Cli.Display;
+using TicketLab.Hyperparameters;
+using TicketLab.Lottery;
+
+namespace TicketLab.Cli.Commands;
+
+/// <summary>Options that identify a lottery run: the training recipe plus pruning and rewinding.</summary>
+internal sealed class LotteryOptions
+{
+    public LotteryOptions(TrainingDesc defaults)
+    {
+        Training = new TrainingCommandSupport(defaults);
+        Pruning = new HparamOptions<PruningHparams>(new PruningHparams());
+        Lottery = new HparamOptions<LotteryHparams>(new LotteryHparams());
+    }
+
+    public TrainingCommandSupport Training { get; }
+    public HparamOptions<PruningHparams> Pruning { get; }
+    public HparamOptions<LotteryHparams> Lottery { get; }
+    public Option<int?> Replicates { get; } = new("--replicates") { Description = "Run replicates 1..N (instead of the single --replicate)" };
+
+    public void AddTo(Command command)
+    {
+        Training.AddTo(command);
+        Pruning.AddTo(command);
+        Lottery.AddTo(command);
+        command.Options.Add(Replicates);
+    }
+
+    public LotteryDesc ReadDesc(ParseResult result)
+    {
+        var desc = new LotteryDesc(Training.ReadDesc(result), Pruning.Read(result), Lottery.Read(result));
+        desc.Validate();
+        TicketLab.Pruning.PruningStrategyRegistry.Get(desc.Pruning.PruningStrategy);
+        return desc;
+    }
+
+    public IReadOnlyList<int> ReadReplicates(ParseResult result) =>
+        result.GetValue(Replicates) is { } count
+            ? count >= 1 ? Enumerable.Range(1, count).ToArray() : throw new HparamException("--replicates", $"must be at least 1, got {count}.")
+            : [result.GetValue(Training.Run.Replicate)];
+}
+
+/// <summary><c>ticketlab lottery</c>: iterative magnitude pruning with rewinding.</summary>
+internal static class LotteryCommand
+{
+    public static Command Create(CliEnvironment environment, TrainingDesc defaults)
+    {
+        var options = new LotteryOptions(defaults);
+        var levels = new Option<int>("--levels") { Description = "Pruning levels after the dense level 0", DefaultValueFactory = _ => 10 };
+        var command = new Command("lottery", "Find lottery tickets by iterative magnitude pruning: train, prune, rewind, retrain. Results go to <root>/lottery_<hash>/replicate_<n>/level_<L>/main.");
+        options.AddTo(command);
+        command.Options.Add(levels);
+        command.SetAction(result => CommandErrors.Guard(environment, () =>
+        {
+            var support = options.Training;
+            var output = support.ReadOutput(result, environment);
+            var desc = options.ReadDesc(result);
+            int levelCount = result.GetValue(levels);
+            if (levelCount < 0) throw new HparamException("--levels", $"must not be negative, got {levelCount}.");
+            var runOptions = support.ReadRunOptions(result);
+            var context = support.CreateContext(result, environment, output);
+            output.Human.WriteLine($"Lottery run {desc.RunName}: {levelCount} level(s), rewinding to {desc.Lottery.RewindStep}.");
+            output.Human.Write(TrainCommand.DescribeDesc(desc.Training) + HparamJson.Describe(desc.Pruning) + HparamJson.Describe(desc.Lottery));
+            output.Human.WriteLine($"Output: {context.Store.ExperimentFolder(desc.RunName)}");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            foreach (int replicate in options.ReadReplicates(result))
+                TrainingCommandSupport.WithProgress(output, context, c => LotteryRunner.Run(desc, replicate, levelCount, runOptions, c));
+            output.Human.WriteLine($"Wall time: {clock.Elapsed.TotalSeconds:F1} s.");
+            var table = LotteryTable.Read(context.Store, desc.RunName);
+            LotteryTableView.Write(output, table);
+            if (output.Json) TrainingCommandSupport.PrintJson(output, table.ToJson());
+            return 0;
+        }));
+        return command;
+    }
+}

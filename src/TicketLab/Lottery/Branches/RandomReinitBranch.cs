@@ -1,0 +1,51 @@
+using TicketLab.Hyperparameters;
+using TicketLab.Models;
+using TicketLab.Pruning;
+using TicketLab.Training;
+
+namespace TicketLab.Lottery.Branches;
+
+public sealed record RandomReinitHparams : IHparams
+{
+    [Hparam("Seed of the fresh random initialization.")]
+    public int Seed { get; init; } = 1;
+
+    public void Validate() { }
+}
+
+/// <summary>Control: the ticket's mask with a fresh random initialization, trained like the ticket.</summary>
+public sealed class RandomReinitBranch : Branch<RandomReinitHparams>
+{
+    public override string Name => "random_reinit";
+    public override string Description => "same mask, fresh random initialization (seeded), retrained";
+
+    protected override TrainingSummary Run(BranchJob job, RandomReinitHparams hparams)
+    {
+        var desc = job.Lottery.Training;
+        using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
+        // The fresh weights come from a separate seed stream so they never coincide with the ticket's.
+        int seed = unchecked(hparams.Seed * 7919 + 104729);
+        using var fresh = ModelRegistry.Create(desc.Model, InputOf(desc, job.Context), seed);
+        var state = ModelState.Snapshot(fresh);
+        try
+        {
+            var start = new TrainingStart
+            {
+                InitialState = state,
+                StartStep = job.Lottery.Lottery.RewindStep,
+                Constraint = model => new MaskConstraint(model, mask),
+            };
+            return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, Record(job, hparams));
+        }
+        finally
+        {
+            foreach (var t in state.Values) t.Dispose();
+        }
+    }
+
+    internal static InputSpec InputOf(TrainingDesc desc, RunContext context)
+    {
+        var (train, _) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
+        return new InputSpec(train.Info.Channels, train.Info.Height, train.Info.Width, train.NumClasses);
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
+
+namespace TicketLab.Lottery;
+
+/// <summary>
+/// Everything that determines an IMP experiment's results: the training recipe, the pruning
+/// rule and the rewind point. Its hash names <c>lottery_&lt;hash&gt;</c>; the number of levels is
+/// not part of it, so running more levels later extends the same experiment.
+/// </summary>
+public sealed record LotteryDesc(TrainingDesc Training, PruningHparams Pruning, LotteryHparams Lottery)
+{
+    public const string Prefix = "lottery";
+
+    public void Validate()
+    {
+        Training.Validate();
+        Pruning.Validate();
+        Lottery.Validate();
+        Pruning.PruningStrategy.ToString(); // validated against the registry by the runner
+    }
+
+    public JsonObject ToJson()
+    {
+        var json = Training.ToJson();
+        json["pruning"] = HparamJson.ToJson(Pruning);
+        json["lottery"] = HparamJson.ToJson(Lottery);
+        return json;
+    }
+
+    public static LotteryDesc FromJson(JsonNode node) => new(
+        TrainingDesc.FromJson(node),
+        HparamJson.FromJson<PruningHparams>(node["pruning"]!),
+        HparamJson.FromJson<LotteryHparams>(node["lottery"]!));
+
+    public string Hash => CanonicalJson.Sha256Hex(CanonicalJson.Serialize(new JsonObject
+    {
+        ["dataset"] = HparamJson.NonDefault(Training.Dataset),
+        ["model"] = HparamJson.NonDefault(Training.Model),
+        ["training"] = HparamJson.NonDefault(Training.Training),
+        ["pruning"] = HparamJson.NonDefault(Pruning),
+        ["lottery"] = HparamJson.NonDefault(Lottery),
+    }))[..16];
+
+    public string RunName => $"{Prefix}_{Hash}";
+}
+
+/// <summary>Folder layout of a lottery run: <c>lottery_&lt;hash&gt;/replicate_N/level_L/main</c> and branches beside main.</summary>
+public sealed class LotteryLayout(string replicateFolder)
+{
+    public string Path { get; } = System.IO.Path.GetFullPath(replicateFolder);
+    public string LevelFolder(int level) => System.IO.Path.Combine(Path, $"level_{level}");
+    public Store.RunFolder Main(int level) => new(System.IO.Path.Combine(LevelFolder(level), "main"));
+    public string MaskPath(int level) => System.IO.Path.Combine(LevelFolder(level), "main", "mask.bin");
+    public string MaskSummaryPath(int level) => System.IO.Path.Combine(LevelFolder(level), "main", "mask.json");
+    public Store.RunFolder Branch(int level, string branchFolderName) => new(System.IO.Path.Combine(LevelFolder(level), branchFolderName));
+
+    public IEnumerable<int> Levels() =>
+        Directory.Exists(Path)
+            ? Directory.EnumerateDirectories(Path, "level_*")
+                .Select(d => int.TryParse(System.IO.Path.GetFileName(d)["level_".Length..], out int l) ? l : -1)
+                .Where(l => l >= 0).Order()
+            : [];
+}

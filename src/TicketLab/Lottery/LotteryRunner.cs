@@ -1,0 +1,131 @@
+using System.Text.Json.Nodes;
+using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
+using TicketLab.Models;
+using TicketLab.Pruning;
+using TicketLab.Store;
+using TicketLab.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TicketLab.Lottery;
+
+public sealed record LevelResult(int Level, double Density, TrainingSummary Summary);
+
+/// <summary>
+/// Iterative magnitude pruning with rewinding. Level 0 trains the dense network (saving the
+/// rewind state); level L prunes level L-1's trained weights, rewinds survivors to the rewind
+/// state, and retrains from the rewind step. Every level lives in its own run folder, so
+/// finished levels are skipped and an interrupted level resumes from its checkpoint.
+/// </summary>
+public static class LotteryRunner
+{
+    public static IReadOnlyList<LevelResult> Run(LotteryDesc desc, int replicate, int levels, RunOptions options, RunContext context)
+    {
+        desc.Validate();
+        var strategy = PruningStrategyRegistry.Get(desc.Pruning.PruningStrategy);
+        if (desc.Lottery.OneShotSparsity is not null) levels = Math.Min(levels, 1);
+        var layout = Layout(context, desc, replicate);
+        var lotteryJson = new JsonObject { ["lottery_run"] = desc.RunName, ["lottery"] = desc.ToJson() };
+
+        var results = new List<LevelResult>();
+        for (int level = 0; level <= levels; level++)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            var folder = layout.Main(level);
+            using var mask = level == 0 ? DenseMask(desc, context) : NextMask(desc, layout, level, strategy, context);
+            if (!File.Exists(layout.MaskPath(level))) mask.Save(layout.MaskPath(level), layout.MaskSummaryPath(level));
+
+            var levelOptions = options with { SaveSteps = [.. options.SaveSteps, desc.Lottery.RewindStep] };
+            var extra = new JsonObject { ["level"] = level, ["density"] = mask.Density, ["lottery_run"] = desc.RunName };
+            TrainingSummary summary;
+            if (level == 0)
+            {
+                summary = TrainingRunner.Train(folder, desc.Training, replicate, levelOptions, context, start: null, extra);
+            }
+            else
+            {
+                var rewound = RewindState(layout, desc, context);
+                try
+                {
+                    var start = new TrainingStart
+                    {
+                        InitialState = rewound,
+                        StartStep = desc.Lottery.RewindStep,
+                        Constraint = model => new MaskConstraint(model, mask),
+                    };
+                    summary = TrainingRunner.Train(folder, desc.Training, replicate, options, context, start, extra);
+                }
+                finally
+                {
+                    foreach (var t in rewound.Values) t.Dispose();
+                }
+            }
+            context.Log.WriteLine(FormattableString.Invariant(
+                $"level {level}: {100 * mask.Density:F1}% of prunable weights remain, test accuracy {summary.FinalTestAccuracy:P2}{(summary.AlreadyFinished ? " (already finished)" : "")}"));
+            results.Add(new LevelResult(level, mask.Density, summary));
+        }
+        File.WriteAllText(Path.Combine(layout.Path, "lottery.json"), lotteryJson.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return results;
+    }
+
+    public static LotteryLayout Layout(RunContext context, LotteryDesc desc, int replicate) =>
+        new(context.Store.ReplicateFolder(desc.RunName, replicate));
+
+    /// <summary>A model of the run's architecture, for names and shapes (weights are not used).</summary>
+    public static TicketModel Skeleton(TrainingDesc desc, RunContext context)
+    {
+        var (train, _) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
+        return ModelRegistry.Create(desc.Model, new InputSpec(train.Info.Channels, train.Info.Height, train.Info.Width, train.NumClasses), 0);
+    }
+
+    public static int IterationsPerEpoch(TrainingDesc desc, RunContext context)
+    {
+        var (train, _) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
+        return (train.Count + desc.Dataset.BatchSize - 1) / desc.Dataset.BatchSize;
+    }
+
+    private static Mask DenseMask(LotteryDesc desc, RunContext context)
+    {
+        using var model = Skeleton(desc.Training, context);
+        return Mask.Ones(model);
+    }
+
+    /// <summary>The mask of a level: read back if it was made before, else pruned from the previous level.</summary>
+    public static Mask MaskOf(LotteryLayout layout, int level, LotteryDesc desc, RunContext context)
+    {
+        if (File.Exists(layout.MaskPath(level))) return Mask.Load(layout.MaskPath(level));
+        if (level == 0) return DenseMask(desc, context);
+        throw new InvalidDataException($"{layout.MaskPath(level)} does not exist: level {level} of this lottery run has not been reached yet.");
+    }
+
+    private static Mask NextMask(LotteryDesc desc, LotteryLayout layout, int level, IPruningStrategy strategy, RunContext context)
+    {
+        if (File.Exists(layout.MaskPath(level))) return Mask.Load(layout.MaskPath(level));
+        var previous = layout.Main(level - 1);
+        if (!previous.IsFinished) throw new InvalidOperationException($"Level {level - 1} has not finished; cannot prune level {level}.");
+        using var previousMask = MaskOf(layout, level - 1, desc, context);
+        var trained = TensorFile.Load(previous.FinalModelPath);
+        try
+        {
+            using var model = Skeleton(desc.Training, context);
+            double fraction = desc.Lottery.OneShotSparsity ?? desc.Pruning.PruningFraction;
+            var rates = PruningRates.From(desc.Pruning, model, fraction);
+            return strategy.Prune(trained, previousMask, rates);
+        }
+        finally
+        {
+            foreach (var t in trained.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>Level 0's weights at the rewind step: the values surviving weights go back to.</summary>
+    public static Dictionary<string, Tensor> RewindState(LotteryLayout layout, LotteryDesc desc, RunContext context)
+    {
+        var step = desc.Lottery.RewindStep.ToStep(IterationsPerEpoch(desc.Training, context));
+        string path = layout.Main(0).ModelPath(step);
+        if (!File.Exists(path))
+            throw new InvalidDataException($"{path}: the dense run has no saved state at the rewind step {desc.Lottery.RewindStep}.");
+        return TensorFile.Load(path);
+    }
+}

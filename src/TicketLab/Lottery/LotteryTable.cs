@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using TicketLab.Store;
+
+namespace TicketLab.Lottery;
+
+/// <summary>Mean, min and max of one accuracy over the replicates that have it.</summary>
+public sealed record Aggregate(double Mean, double Min, double Max, int Count)
+{
+    public static Aggregate? Of(IReadOnlyCollection<double> values) =>
+        values.Count == 0 ? null : new Aggregate(values.Average(), values.Min(), values.Max(), values.Count);
+
+    public JsonObject ToJson() => new() { ["mean"] = Mean, ["min"] = Min, ["max"] = Max, ["replicates"] = Count };
+}
+
+public sealed record SeriesResult(Aggregate Final, Aggregate Best);
+
+public sealed record LevelRow(int Level, double PercentRemaining, IReadOnlyDictionary<string, SeriesResult> Series);
+
+/// <summary>
+/// The summary of a lottery run as stored: per level, the % of prunable weights remaining and
+/// the final and best test accuracy of the ticket ("ticket") and of each branch present, averaged
+/// over replicates; plus the dense (level 0) accuracy for reference.
+/// </summary>
+public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates, IReadOnlyList<LevelRow> Rows)
+{
+    public const string Ticket = "ticket";
+
+    public IReadOnlyList<string> SeriesNames =>
+        Rows.SelectMany(r => r.Series.Keys).Distinct().OrderBy(n => n == Ticket ? "" : n, StringComparer.Ordinal).ToArray();
+
+    public SeriesResult? Dense => Rows.FirstOrDefault(r => r.Level == 0)?.Series.GetValueOrDefault(Ticket);
+
+    /// <summary>Highest level up to which every ticket level's mean final accuracy is within <paramref name="tolerance"/> of the dense one.</summary>
+    public int? MatchesDenseUpTo(double tolerance = 0.005)
+    {
+        if (Dense is not { } dense) return null;
+        int? last = null;
+        foreach (var row in Rows.OrderBy(r => r.Level))
+        {
+            if (row.Series.GetValueOrDefault(Ticket) is not { } ticket || ticket.Final.Mean < dense.Final.Mean - tolerance) break;
+            last = row.Level;
+        }
+        return last;
+    }
+
+    public static LotteryTable Read(ExperimentStore store, string runName)
+    {
+        string experiment = store.ExperimentFolder(runName);
+        if (!Directory.Exists(experiment)) throw new DirectoryNotFoundException($"{experiment}: no such lottery run in the store.");
+        var replicates = Directory.EnumerateDirectories(experiment, "replicate_*")
+            .Select(d => int.TryParse(Path.GetFileName(d)["replicate_".Length..], out int r) ? r : -1).Where(r => r > 0).Order().ToArray();
+        var finals = new SortedDictionary<int, Dictionary<string, (List<double> Final, List<double> Best)>>();
+        var density = new Dictionary<int, double>();
+        foreach (int replicate in replicates)
+        {
+            var layout = new LotteryLayout(store.ReplicateFolder(runName, replicate));
+            foreach (int level in layout.Levels())
+            {
+                foreach (var runPath in Directory.EnumerateDirectories(layout.LevelFolder(level)))
+                {
+                    var run = new RunFolder(runPath);
+                    if (run.ReadSummary() is not { } summary) continue;
+                    string series = Path.GetFileName(runPath) == "main" ? Ticket : Path.GetFileName(runPath);
+                    if (series == Ticket && File.Exists(layout.MaskSummaryPath(level)))
+                        density[level] = 1 - (double)JsonNode.Parse(File.ReadAllText(layout.MaskSummaryPath(level)))!["sparsity"]!;
+                    if (!finals.TryGetValue(level, out var bySeries)) finals[level] = bySeries = [];
+                    if (!bySeries.TryGetValue(series, out var values)) bySeries[series] = values = ([], []);
+                    values.Final.Add((double)summary["final_test_accuracy"]!);
+                    values.Best.Add((double)summary["best_test_accuracy"]!);
+                }
+            }
+        }
+        var rows = finals.Select(p => new LevelRow(p.Key, 100 * density.GetValueOrDefault(p.Key, double.NaN),
+            p.Value.ToDictionary(s => s.Key, s => new SeriesResult(Aggregate.Of(s.Value.Final)!, Aggregate.Of(s.Value.Best)!)))).ToArray();
+        return new LotteryTable(runName, replicates, rows);
+    }
+
+    public JsonObject ToJson()
+    {
+        var rows = new JsonArray();
+        foreach (var row in Rows)
+        {
+            var series = new JsonObject();
+            foreach (var (name, result) in row.Series)
+                series[name] = new JsonObject { ["final_test_accuracy"] = result.Final.ToJson(), ["best_test_accuracy"] = result.Best.ToJson() };
+            rows.Add(new JsonObject { ["level"] = row.Level, ["percent_remaining"] = row.PercentRemaining, ["series"] = series });
+        }
+        return new JsonObject
+        {
+            ["lottery_run"] = RunName,
+            ["replicates"] = new JsonArray(Replicates.Select(r => (JsonNode)r).ToArray()),
+            ["dense_final_test_accuracy"] = Dense?.Final.ToJson(),
+            ["matches_dense_up_to_level"] = MatchesDenseUpTo(),
+            ["levels"] = rows,
+        };
+    }
+}
