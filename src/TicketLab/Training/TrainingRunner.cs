@@ -119,7 +119,8 @@ public static class TrainingRunner
             foreach (var (key, value) in extraHparams) hparams[key] = value?.DeepClone();
         folder.WriteJson(folder.HparamsPath, hparams);
 
-        Step first = start?.StartStep.ToStep(perEpoch) ?? Step.Zero(perEpoch);
+        Step origin = start?.StartStep.ToStep(perEpoch) ?? Step.Zero(perEpoch);
+        Step first = origin;
         if (start?.InitialState is { } initial) ModelState.Copy(model, initial, "initial state");
         var constraint = start?.Constraint?.Invoke(model);
         constraint?.AfterOptimizerStep();
@@ -136,12 +137,13 @@ public static class TrainingRunner
         metrics.Open(first.Iteration);
 
         var evaluateWhen = options.EvaluateEveryEpoch ? When.EveryEpoch : (_ => false);
-        evaluateWhen = evaluateWhen.Or(When.AtSteps(options.EvaluateSteps.Select(s => s.ToStep(perEpoch))));
+        // The starting point is always evaluated: for a rewound ticket it is the accuracy before retraining.
+        evaluateWhen = evaluateWhen.Or(When.AtSteps(options.EvaluateSteps.Select(s => s.ToStep(perEpoch)).Append(origin)));
         var timing = new TimingCallback();
         var testEvaluation = new EvaluationCallback(test, "test", evaluateWhen, metrics);
         var callbacks = new List<ITrainingCallback>
         {
-            new SaveModelCallback(folder, When.AtSteps(options.SaveSteps.Select(s => s.ToStep(perEpoch)).Append(Step.Zero(perEpoch)).Append(first))),
+            new SaveModelCallback(folder, When.AtSteps(options.SaveSteps.Select(s => s.ToStep(perEpoch)).Append(Step.Zero(perEpoch)).Append(origin))),
             testEvaluation,
         };
         if (options.EvaluateTrainSet) callbacks.Add(new EvaluationCallback(train, "train", evaluateWhen, metrics));
