@@ -105,7 +105,11 @@ public sealed class Mask : IDisposable
     }
 }
 
-/// <summary>Keeps pruned weights at exactly zero: masks gradients before each step and weights after.</summary>
+/// <summary>
+/// Keeps pruned weights at exactly zero. Once the weights are masked, masking the gradients
+/// suffices: with a zero weight and a zero gradient, weight decay adds zero, the momentum buffer
+/// stays zero and Adam's update is zero, so the optimizer never moves a pruned weight.
+/// </summary>
 public sealed class MaskConstraint : Training.IParameterConstraint
 {
     private readonly (Tensor Weight, Tensor Mask)[] pairs;
@@ -122,7 +126,7 @@ public sealed class MaskConstraint : Training.IParameterConstraint
             weight.grad?.mul_(mask);
     }
 
-    public void AfterOptimizerStep()
+    public void Apply()
     {
         using var _ = no_grad();
         foreach (var (weight, mask) in pairs) weight.mul_(mask);

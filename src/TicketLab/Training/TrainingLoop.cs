@@ -35,14 +35,14 @@ public interface ITrainingCallback
 }
 
 /// <summary>
-/// A rule the parameters must keep through training, e.g. pruned weights stay exactly zero:
-/// gradients are constrained before the optimizer step (so momentum and adaptive state stay
-/// clean) and weights after it.
+/// A rule the parameters keep through training, e.g. pruned weights stay exactly zero.
+/// <see cref="Apply"/> enforces it on the weights once, at the start; <see cref="BeforeOptimizerStep"/>
+/// constrains the gradients so that the step itself keeps it.
 /// </summary>
 public interface IParameterConstraint
 {
+    void Apply();
     void BeforeOptimizerStep();
-    void AfterOptimizerStep();
 }
 
 /// <summary>The minibatch SGD loop: one scoped iteration per step, callbacks around it.</summary>
@@ -86,7 +86,6 @@ public sealed class TrainingLoop
                 loss.backward();
                 Constraint?.BeforeOptimizerStep();
                 Optimizer.step();
-                Constraint?.AfterOptimizerStep();
                 using var __ = no_grad();
                 long correct = logits.argmax(1).eq(labels).sum().item<long>();
                 result = new IterationResult(step, loss.item<float>(), correct, labels.shape[0], lr);

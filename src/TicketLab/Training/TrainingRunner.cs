@@ -123,7 +123,7 @@ public static class TrainingRunner
         Step first = origin;
         if (start?.InitialState is { } initial) ModelState.Copy(model, initial, "initial state");
         var constraint = start?.Constraint?.Invoke(model);
-        constraint?.AfterOptimizerStep();
+        constraint?.Apply();
 
         if (File.Exists(folder.CheckpointPath))
         {

@@ -138,7 +138,7 @@ public sealed class PruningTests
             var constraint = new MaskConstraint(model, mask);
             using var optimizer = TicketLab.Training.OptimizerFactory.Create(
                 new TrainingHparams { OptimizerName = optimizerName, Lr = 0.05, Momentum = optimizerName == OptimizerName.Sgd ? 0.9 : 0, WeightDecay = 0.01 }, model.parameters());
-            constraint.AfterOptimizerStep();
+            constraint.Apply();
             var before = model.NamedParameterMap().ToDictionary(p => p.Key, p => p.Value.detach().clone());
             for (int step = 0; step < 50; step++)
             {
@@ -149,7 +149,6 @@ public sealed class PruningTests
                 foreach (var name in mask.Names) // gradients of pruned weights are gone before the step
                     Assert.Equal(0f, model.NamedParameterMap()[name].grad!.mul(mask[name].logical_not()).abs().sum().item<float>());
                 optimizer.step();
-                constraint.AfterOptimizerStep();
             }
             foreach (var name in mask.Names)
             {
