@@ -134,9 +134,6 @@ public static class FigureRenderer
             plot.Axes.Bottom.TickGenerator = manual;
         }
 
-        if (figure.Series.Count > 1 || figure.ReferenceLines.Count > 0) plot.ShowLegend(Alignment.LowerLeft);
-        else plot.HideLegend();
-
         plot.Axes.AutoScale();
         if (ticks is not null && ticks.Count > 0)
         {
@@ -154,6 +151,44 @@ public static class FigureRenderer
             var limits = plot.Axes.GetLimits();
             plot.Axes.SetLimitsX(Math.Max(limits.Left, limits.Right), Math.Min(limits.Left, limits.Right));
         }
+
+        int entries = figure.Series.Count + figure.ReferenceLines.Count;
+        if (figure.Series.Count > 1 || figure.ReferenceLines.Count > 0) plot.ShowLegend(EmptiestCorner(figure, plot.Axes.GetLimits(), entries));
+        else plot.HideLegend();
+    }
+
+    /// <summary>The legend corner that covers the fewest data points (lines, bands and reference lines).</summary>
+    private static Alignment EmptiestCorner(Figure figure, AxisLimits limits, int entries)
+    {
+        double width = limits.Right - limits.Left, height = limits.Top - limits.Bottom;
+        var points = new List<(double Fx, double Fy)>();
+        void Add(double x, double y)
+        {
+            if (double.IsFinite(x) && double.IsFinite(y) && width != 0 && height != 0)
+                points.Add(((x - limits.Left) / width, (y - limits.Bottom) / height));
+        }
+        foreach (var s in figure.Series)
+            for (int i = 0; i < s.X.Count; i++)
+            {
+                double x = figure.LogX ? Math.Log10(s.X[i]) : s.X[i];
+                Add(x, s.Y[i]);
+                if (s.Low is not null) Add(x, s.Low[i]);
+                if (s.High is not null) Add(x, s.High[i]);
+                if (i > 0) // the segment's midpoint, so sparse lines still count where they pass
+                    Add((x + (figure.LogX ? Math.Log10(s.X[i - 1]) : s.X[i - 1])) / 2, (s.Y[i] + s.Y[i - 1]) / 2);
+            }
+        foreach (var r in figure.ReferenceLines)
+            for (int k = 0; k <= 20; k++) Add(limits.Left + width * k / 20.0, r.Y);
+
+        double boxWidth = 0.4, boxHeight = Math.Min(0.9, 0.08 + 0.07 * entries);
+        (Alignment Corner, bool Left, bool Bottom)[] corners =
+        [
+            (Alignment.LowerLeft, true, true), (Alignment.UpperRight, false, false),
+            (Alignment.LowerRight, false, true), (Alignment.UpperLeft, true, false),
+        ];
+        return corners.MinBy(c => points.Count(p =>
+            (c.Left ? p.Fx <= boxWidth : p.Fx >= 1 - boxWidth) &&
+            (c.Bottom ? p.Fy <= boxHeight : p.Fy >= 1 - boxHeight))).Corner;
     }
 
     /// <summary>Decades covering the data: 0.01, 0.1, 1, 10, ...</summary>

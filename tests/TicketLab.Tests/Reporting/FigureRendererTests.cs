@@ -32,12 +32,8 @@ public sealed class FigureRendererTests
             var lines = File.ReadAllLines(files.Csv);
             Assert.Equal("series,x,y,low,high", lines[0]);
 
-            var expected = new List<string[]>();
-            foreach (var s in figure.Series)
-                for (int i = 0; i < s.X.Count; i++)
-                    expected.Add([s.Label, R(s.X[i]), R(s.Y[i]), s.Low is null ? "" : R(s.Low[i]), s.High is null ? "" : R(s.High[i])]);
-            foreach (var r in figure.ReferenceLines) expected.Add([r.Label, "", R(r.Y), "", ""]);
-            Assert.Equal(expected.Count, lines.Length - 1);
+            int expectedRows = figure.Series.Sum(s => s.X.Count) + figure.ReferenceLines.Count;
+            Assert.Equal(expectedRows, lines.Length - 1);
 
             int row = 1;
             foreach (var s in figure.Series)
@@ -74,6 +70,7 @@ public sealed class FigureRendererTests
             Assert.True(limits.Left > limits.Right, $"x axis should decrease left to right: {limits}");
             Assert.True(limits.Left >= Math.Log10(100) && limits.Right <= Math.Log10(1.8), $"log10 limits should cover the data: {limits}");
 
+            using (plot.GetImage(FigureRenderer.Width, FigureRenderer.Height)) { } // ticks exist once rendered
             var ticks = plot.Axes.Bottom.TickGenerator.Ticks.Where(t => t.IsMajor).ToList();
             Assert.Equal(["100", "51.2", "26.2", "13.4", "6.9", "3.6", "1.8"], ticks.Select(t => t.Label));
             Assert.Equal(ReportingSamples.Remaining.Select(Math.Log10), ticks.Select(t => t.Position));
@@ -93,6 +90,7 @@ public sealed class FigureRendererTests
         var figure = new Figure("decades", "Loss", "Iteration", "Loss",
             [new Series("a", [3, 30, 300, 3000], [1, 0.5, 0.2, 0.1])]) { LogX = true };
         using var plot = FigureRenderer.BuildPlot(figure);
+        using (plot.GetImage(FigureRenderer.Width, FigureRenderer.Height)) { }
         var ticks = plot.Axes.Bottom.TickGenerator.Ticks.Where(t => t.IsMajor).Select(t => t.Label).ToList();
         Assert.Equal(["1", "10", "100", "1000", "10000"], ticks);
         var limits = plot.Axes.GetLimits();
@@ -108,6 +106,35 @@ public sealed class FigureRendererTests
         var limits = plot.Axes.GetLimits();
         Assert.True(limits.Left > limits.Right);
         Assert.True(limits.Left >= 59 * 250.0 && limits.Right <= 0);
+    }
+
+    [Fact]
+    public void FigureWithoutData_StillRenders()
+    {
+        using var temp = new TempFolder();
+        var files = FigureRenderer.Write(new Figure("empty", "No runs yet", "x", "y", []) { ReverseX = true }, temp.Path);
+        Assert.Equal(PngSignature, File.ReadAllBytes(files.Png)[..8]);
+        Assert.Equal(["series,x,y,low,high"], File.ReadAllLines(files.Csv));
+    }
+
+    [Fact]
+    public void Legend_GoesToACornerWithoutData()
+    {
+        double[] x = [0, 1000, 2000, 3000, 4000, 5000];
+        var rising = new Figure("rising", "Accuracy during training", "Iteration", "Accuracy (%)",
+        [
+            new Series("a", x, [10, 80, 90, 94, 96, 97]),
+            new Series("b", x, [10, 75, 88, 93, 95, 96]),
+        ]);
+        using (var plot = FigureRenderer.BuildPlot(rising))
+        {
+            Assert.True(plot.Legend.IsVisible);
+            Assert.Equal(ScottPlot.Alignment.LowerRight, plot.Legend.Alignment);
+        }
+        using (var plot = FigureRenderer.BuildPlot(ReportingSamples.Accuracy()))
+            Assert.Equal(ScottPlot.Alignment.LowerLeft, plot.Legend.Alignment);
+        using (var plot = FigureRenderer.BuildPlot(ReportingSamples.Loss()))
+            Assert.False(plot.Legend.IsVisible); // one series, no reference line
     }
 
     [Theory]
@@ -178,6 +205,4 @@ public sealed class FigureRendererTests
         var svg = XDocument.Load(path);
         Assert.Equal(XName.Get("svg", "http://www.w3.org/2000/svg"), svg.Root!.Name);
     }
-
-    private static string R(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
