@@ -14,6 +14,9 @@ public static class CliApp
             TrainCommand.Create(environment, defaults),
             LotteryCommand.Create(environment, defaults),
             BranchCommand.Create(environment, defaults),
+            AnalysisCommands.Instability(environment, defaults),
+            AnalysisCommands.RewindSweep(environment, defaults),
+            AnalysisCommands.Compare(environment, defaults),
             ListCommand.Create(environment),
         };
         var configuration = new InvocationConfiguration

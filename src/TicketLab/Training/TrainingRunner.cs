@@ -19,6 +19,8 @@ public sealed record RunOptions
     public bool EvaluateTrainSet { get; init; }
     /// <summary>Steps at which to save the weights (states to rewind to). Step 0 and the end are always saved.</summary>
     public StepSpec[] SaveSteps { get; init; } = [];
+    /// <summary>Stop at this step instead of the end of the recipe; the learning-rate schedule still follows the whole recipe.</summary>
+    public StepSpec? StopAt { get; init; }
 }
 
 /// <summary>
@@ -105,6 +107,7 @@ public static class TrainingRunner
         var batches = new TrainingBatches(train, desc.Dataset.BatchSize, DataOrderSeed(desc, replicate), augment);
         int perEpoch = batches.IterationsPerEpoch;
         var end = desc.Training.TrainingSteps.ToStep(perEpoch);
+        if (options.StopAt?.ToStep(perEpoch) is { } stop && stop < end) end = stop;
 
         using var model = ModelRegistry.Create(desc.Model, new InputSpec(train.Info.Channels, train.Info.Height, train.Info.Width, train.NumClasses), ModelSeed(desc, replicate));
         model.to(context.Device);
