@@ -15,6 +15,7 @@ namespace TicketLab.Cli.Commands;
 internal sealed class InterpolationBinding
 {
     public Option<int> Points { get; } = new("--points") { Description = "Interpolation coefficients, evenly spaced in [0,1], endpoints included", DefaultValueFactory = _ => 30 };
+    public Option<int?> TestExamples { get; } = new("--test-examples") { Description = "Evaluate each point on the first N test examples only [default: the whole test set]" };
     public Option<int> TrainExamples { get; } = new("--train-examples") { Description = "Also measure error and loss on this many training examples at each point", DefaultValueFactory = _ => 0 };
     public Option<int> BnRecalibrate { get; } = new("--bn-recalibrate") { Description = "Re-estimate batch-norm statistics on N training batches at each point (default: interpolate them)", DefaultValueFactory = _ => 0 };
 
@@ -22,6 +23,7 @@ internal sealed class InterpolationBinding
     {
         command.Options.Add(Points);
         command.Options.Add(TrainExamples);
+        command.Options.Add(TestExamples);
         command.Options.Add(BnRecalibrate);
     }
 
@@ -33,7 +35,9 @@ internal sealed class InterpolationBinding
         if (train < 0) throw new HparamException("--train-examples", $"must not be negative, got {train}.");
         int bn = result.GetValue(BnRecalibrate);
         if (bn < 0) throw new HparamException("--bn-recalibrate", $"must not be negative, got {bn}.");
-        return new InterpolationOptions { Points = points, TrainExamples = train, BnRecalibrationBatches = bn };
+        int? test = result.GetValue(TestExamples);
+        if (test is < 1) throw new HparamException("--test-examples", $"must be at least 1, got {test}.");
+        return new InterpolationOptions { Points = points, TrainExamples = train, TestExamples = test, BnRecalibrationBatches = bn };
     }
 }
 

@@ -12,6 +12,8 @@ public sealed record InterpolationOptions
 {
     /// <summary>Evenly spaced coefficients in [0, 1], endpoints included.</summary>
     public int Points { get; init; } = 30;
+    /// <summary>Evaluate on the first N test examples only (null: the whole test set).</summary>
+    public int? TestExamples { get; init; }
     /// <summary>Also evaluate on this many training examples (0: test set only).</summary>
     public int TrainExamples { get; init; }
     /// <summary>Re-estimate batch-norm statistics on this many training batches at each point (0: interpolate them).</summary>
@@ -24,7 +26,7 @@ public sealed record InterpolationOptions
 
     public JsonObject ToJson() => new()
     {
-        ["points"] = Points, ["train_examples"] = TrainExamples,
+        ["points"] = Points, ["train_examples"] = TrainExamples, ["test_examples"] = TestExamples,
         ["bn_recalibration_batches"] = BnRecalibrationBatches, ["bn_recalibration_batch_size"] = BnRecalibrationBatchSize,
     };
 }
@@ -85,7 +87,7 @@ public static class Interpolation
                 SetInterpolated(state, start, end, masks, alpha);
                 if (options.BnRecalibrationBatches > 0 && train is not null)
                     BatchNormRecalibration.Run(model, train, options.BnRecalibrationBatches, options.BnRecalibrationBatchSize);
-                var testResult = Evaluator.Evaluate(model, test);
+                var testResult = Evaluator.Evaluate(model, test, limit: options.TestExamples);
                 EvaluationResult? trainResult = options.TrainExamples > 0 && train is not null
                     ? Evaluator.Evaluate(model, train, limit: options.TrainExamples) : null;
                 points.Add(new InterpolationPoint(alpha, 1 - testResult.Accuracy, testResult.Loss,

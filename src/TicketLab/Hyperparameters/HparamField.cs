@@ -74,7 +74,7 @@ public sealed class HparamField
             if (type == typeof(bool)) return ParseBool(text);
             if (type == typeof(StepSpec)) return StepSpec.Parse(text);
             if (type == typeof(StepSpec[]))
-                return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(StepSpec.Parse).ToArray();
+                return text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? Array.Empty<StepSpec>() : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(StepSpec.Parse).ToArray();
             if (type.IsEnum) return ParseEnum(type, text);
         }
         catch (FormatException e)

@@ -123,7 +123,11 @@ public sealed class MaskConstraint : Training.IParameterConstraint
     public void BeforeOptimizerStep()
     {
         foreach (var (weight, mask) in pairs)
-            weight.grad?.mul_(mask);
+        {
+            // Each read of .grad makes a new native handle: release it at once.
+            using var grad = weight.grad;
+            grad?.mul_(mask);
+        }
     }
 
     public void Apply()

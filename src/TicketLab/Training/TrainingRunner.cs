@@ -140,8 +140,10 @@ public static class TrainingRunner
         metrics.Open(first.Iteration);
 
         var evaluateWhen = options.EvaluateEveryEpoch ? When.EveryEpoch : (_ => false);
-        // The starting point is always evaluated: for a rewound ticket it is the accuracy before retraining.
-        evaluateWhen = evaluateWhen.Or(When.AtSteps(options.EvaluateSteps.Select(s => s.ToStep(perEpoch)).Append(origin)));
+        // With per-epoch evaluation the starting point is evaluated too: for a rewound ticket it is the accuracy before retraining.
+        var extraEvaluations = options.EvaluateSteps.Select(s => s.ToStep(perEpoch));
+        if (options.EvaluateEveryEpoch) extraEvaluations = extraEvaluations.Append(origin);
+        evaluateWhen = evaluateWhen.Or(When.AtSteps(extraEvaluations));
         var timing = new TimingCallback();
         var testEvaluation = new EvaluationCallback(test, "test", evaluateWhen, metrics);
         var callbacks = new List<ITrainingCallback>
