@@ -17,6 +17,7 @@ public static class CliApp
             AnalysisCommands.Instability(environment, defaults),
             AnalysisCommands.RewindSweep(environment, defaults),
             AnalysisCommands.Compare(environment, defaults),
+            ReportCommand.Create(environment),
             ListCommand.Create(environment),
         };
         var configuration = new InvocationConfiguration

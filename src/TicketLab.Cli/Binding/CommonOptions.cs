@@ -13,10 +13,11 @@ public sealed class CommonOptions
     public Option<int?> Threads { get; } = new("--threads") { Description = "CPU threads for tensor operations [default: all cores]" };
     public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout (human output goes to stderr)" };
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "Plain log lines instead of a progress bar" };
+    public Option<string?> TensorBoard { get; } = new("--tensorboard") { Description = "Also write TensorBoard event files (loss, accuracy, learning rate, sparsity) under this folder, one sub-folder per run" };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Root, DataDir, Download, Device, Threads, Json, Quiet })
+        foreach (var option in new Option[] { Root, DataDir, Download, Device, Threads, Json, Quiet, TensorBoard })
             command.Options.Add(option);
         Device.AcceptOnlyFromAmong("cpu", "cuda");
     }

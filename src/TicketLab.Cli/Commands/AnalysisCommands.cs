@@ -103,7 +103,7 @@ internal static class AnalysisCommands
             output.Human.WriteLine($"Rewind sweep of {desc.RunName} over {string.Join(", ", stepList)} with {count} replicate(s).");
             var rows = TrainingCommandSupport.WithProgress(output, context,
                 c => TicketLab.Analysis.RewindSweep.Run(desc, stepList, Enumerable.Range(1, count).ToArray(), interpolationOptions, runOptions, c));
-            var json = new JsonObject { ["training_run"] = desc.RunName, ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.ToJson()).ToArray()) };
+            var json = new JsonObject { ["training_run"] = desc.RunName, ["training"] = desc.ToJson(), ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.ToJson()).ToArray()) };
             string sweepFile = Path.Combine(context.Store.Root, $"rewind_sweep_{CanonicalJson.Sha256Hex(desc.RunName + string.Join(",", stepList) + count)[..12]}.json");
             AtomicFile.WriteText(sweepFile, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             WriteSweep(output, rows, $"Rewind sweep of {desc.RunName} (saved as {sweepFile})");

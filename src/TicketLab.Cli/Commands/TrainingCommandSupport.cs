@@ -87,13 +87,18 @@ internal sealed class TrainingCommandSupport
     {
         torch.set_num_threads(result.GetValue(Common.Threads) ?? Environment.ProcessorCount);
         var device = DeviceSupport.Resolve(result.GetValue(Common.Device) ?? "cpu");
+        var store = ExperimentStore.Resolve(result.GetValue(Common.Root));
+        string? tensorboard = result.GetValue(Common.TensorBoard);
         return new RunContext
         {
-            Store = ExperimentStore.Resolve(result.GetValue(Common.Root)),
+            Store = store,
             Device = device,
             Data = new DataSource(result.GetValue(Common.DataDir), result.GetValue(Common.Download)),
             Cancellation = environment.Cancellation,
             Log = output.Human,
+            Observers = tensorboard is null
+                ? (_, _) => []
+                : (folder, metrics) => [TensorBoardObserver.Create(tensorboard, store, folder, metrics)],
         };
     }
 
@@ -105,7 +110,7 @@ internal sealed class TrainingCommandSupport
             var logged = new RunContext
             {
                 Store = context.Store, Device = context.Device, Data = context.Data, Cancellation = context.Cancellation, Log = context.Log,
-                Observers = (folder, metrics) => [new EpochLogObserver(output.Human, metrics, Label(context, folder))],
+                Observers = (folder, metrics) => [.. context.Observers(folder, metrics), new EpochLogObserver(output.Human, metrics, Label(context, folder))],
             };
             return work(logged);
         }
@@ -118,7 +123,7 @@ internal sealed class TrainingCommandSupport
                 var withBar = new RunContext
                 {
                     Store = context.Store, Device = context.Device, Data = context.Data, Cancellation = context.Cancellation, Log = context.Log,
-                    Observers = (folder, metrics) => [new ProgressBarObserver(progress.AddTask(Label(context, folder)), metrics, Label(context, folder))],
+                    Observers = (folder, metrics) => [.. context.Observers(folder, metrics), new ProgressBarObserver(progress.AddTask(Label(context, folder)), metrics, Label(context, folder))],
                 };
                 value = work(withBar);
             });

@@ -27,6 +27,8 @@ public static class LotteryRunner
         if (desc.Lottery.OneShotSparsity is not null) levels = Math.Min(levels, 1);
         var layout = Layout(context, desc, replicate);
         var lotteryJson = new JsonObject { ["lottery_run"] = desc.RunName, ["lottery"] = desc.ToJson() };
+        Directory.CreateDirectory(layout.Path);
+        AtomicFile.WriteText(Path.Combine(layout.Path, "lottery.json"), lotteryJson.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 
         var results = new List<LevelResult>();
         for (int level = 0; level <= levels; level++)
@@ -65,7 +67,6 @@ public static class LotteryRunner
                 $"level {level}: {100 * mask.Density:F1}% of prunable weights remain, test accuracy {summary.FinalTestAccuracy:P2}{(summary.AlreadyFinished ? " (already finished)" : "")}"));
             results.Add(new LevelResult(level, mask.Density, summary));
         }
-        File.WriteAllText(Path.Combine(layout.Path, "lottery.json"), lotteryJson.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         return results;
     }
 

@@ -57,7 +57,7 @@ public sealed class HtmlReportBrowserTests
             $"Expected data-images-loaded=\"{figures}/{figures}\" in the DOM (the page's inline script counts loaded images).\n{run}");
     }
 
-    private sealed record BrowserRun(int ExitCode, string Stdout, string Stderr)
+    internal sealed record BrowserRun(int ExitCode, string Stdout, string Stderr)
     {
         public override string ToString() =>
             $"chromium exit code {ExitCode}\nstdout (tail): {Tail(Stdout)}\nstderr (tail): {Tail(Stderr)}";
@@ -65,7 +65,7 @@ public sealed class HtmlReportBrowserTests
         private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
     }
 
-    private static BrowserRun RunChromium(TempFolder temp, params string[] arguments)
+    internal static BrowserRun RunChromium(TempFolder temp, params string[] arguments)
     {
         string chromium = FindChromium();
         string profile = temp.Combine("chromium-profile-" + Guid.NewGuid().ToString("N")[..8]);

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using TicketLab.Reporting;
+using TicketLab.Store;
+
+namespace TicketLab.Cli.Commands;
+
+/// <summary><c>ticketlab report</c>: figures, tables and an offline index.html for an experiment, or two overlaid.</summary>
+internal static class ReportCommand
+{
+    public static Command Create(CliEnvironment environment)
+    {
+        var target = new Argument<string?>("experiment") { Description = "Folder, file, run name or hash (a unique prefix is enough) of an experiment in the store", Arity = ArgumentArity.ZeroOrOne };
+        var compare = new Option<string[]>("--compare") { Description = "Overlay two experiments of one kind: --compare A B", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
+        var output = new Option<string?>("--out") { Description = "Folder to write the report to [default: <experiment>/report, or ./report-<A>-vs-<B>]" };
+        var root = new Option<string?>("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]" };
+        var command = new Command("report", "Write the figures (PNG, SVG and the CSV behind each), tables and an offline index.html of an experiment.")
+        {
+            target, compare, output, root,
+        };
+        command.SetAction(result => CommandErrors.Guard(environment, () =>
+        {
+            var store = ExperimentStore.Resolve(result.GetValue(root));
+            Report report;
+            string defaultFolder;
+            try
+            {
+                if (result.GetValue(compare) is { Length: 2 } pair)
+                {
+                    var a = ExperimentRef.Resolve(store, pair[0]);
+                    var b = ExperimentRef.Resolve(store, pair[1]);
+                    report = ExperimentReports.Compare(store, a, b);
+                    defaultFolder = Path.GetFullPath($"report-{a.Name}-vs-{b.Name}");
+                }
+                else if (result.GetValue(target) is { } text)
+                {
+                    var experiment = ExperimentRef.Resolve(store, text);
+                    report = ExperimentReports.Build(store, experiment);
+                    defaultFolder = experiment.Kind == ExperimentKind.RewindSweep
+                        ? Path.ChangeExtension(experiment.Path, null) + "_report"
+                        : Path.Combine(experiment.Path, "report");
+                }
+                else
+                {
+                    environment.Stderr.WriteLine("error: give an experiment (path, run name or hash), or --compare A B.");
+                    return CommandErrors.UsageError;
+                }
+            }
+            catch (ArgumentException e)
+            {
+                environment.Stderr.WriteLine($"error: {e.Message}");
+                return CommandErrors.UsageError;
+            }
+            string index = ReportWriter.Write(report, result.GetValue(output) ?? defaultFolder);
+            environment.Stdout.WriteLine($"Report written: {index}");
+            environment.Stdout.WriteLine($"Open it in a browser: file://{index}");
+            return 0;
+        }));
+        return command;
+    }
+}
