@@ -142,9 +142,17 @@ internal static class DeviceSupport
     public static torch.Device Resolve(string name)
     {
         if (name == "cpu") return torch.CPU;
-        torch.InitializeDeviceType(DeviceType.CUDA);
+        const string advice = "Use --device cpu, or run with a CUDA build of libtorch on the library path (see ../shared/gpu/README.md).";
+        try
+        {
+            torch.InitializeDeviceType(DeviceType.CUDA);
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
+        {
+            throw new HparamException("--device", $"cuda was asked for, but libtorch could not initialise CUDA here ({e.Message.Split('.')[0].Trim()}). {advice}");
+        }
         if (!torch.cuda.is_available())
-            throw new HparamException("--device", "cuda was asked for, but no CUDA device is available to libtorch on this machine. Use --device cpu.");
+            throw new HparamException("--device", $"cuda was asked for, but no CUDA device is available to libtorch on this machine. {advice}");
         return torch.CUDA;
     }
 }

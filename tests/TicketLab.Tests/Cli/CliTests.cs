@@ -99,6 +99,15 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Cuda_without_a_cuda_libtorch_is_a_clear_error()
+    {
+        // The CPU build of TorchSharp used here cannot initialise CUDA.
+        var (code, _, error) = Run(Tiny("--device", "cuda"));
+        Assert.Equal(2, code);
+        Assert.Contains("--device cpu", error);
+    }
+
+    [Fact]
     public void Unknown_preset_lists_the_known_ones()
     {
         var (code, _, error) = Run("train", "--preset", "resnet_9000", "--root", temp.Path);
