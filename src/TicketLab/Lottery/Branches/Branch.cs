@@ -34,6 +34,29 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
 
     protected abstract TrainingSummary Run(BranchJob job, THparams hparams);
 
+    /// <summary>
+    /// Trains the branch's run from <paramref name="initialState"/> at the lottery's rewind step,
+    /// keeping <paramref name="mask"/>; the state's tensors are released afterwards.
+    /// </summary>
+    protected static TrainingSummary TrainMasked(BranchJob job, TrainingDesc desc, Pruning.Mask mask,
+        Dictionary<string, TorchSharp.torch.Tensor> initialState, IHparams hparams)
+    {
+        try
+        {
+            var start = new TrainingStart
+            {
+                InitialState = initialState,
+                StartStep = job.Lottery.Lottery.RewindStep,
+                Constraint = model => new Pruning.MaskConstraint(model, mask),
+            };
+            return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, Record(job, hparams));
+        }
+        finally
+        {
+            foreach (var t in initialState.Values) t.Dispose();
+        }
+    }
+
     /// <summary>Extra fields recorded in the branch run's hparams.json.</summary>
     protected static JsonObject Record(BranchJob job, IHparams hparams) => new()
     {

@@ -31,21 +31,7 @@ public sealed class RandomPruneBranch : Branch<RandomPruneHparams>
         using var mask = RandomMask(ticketMask, hparams);
         string maskPath = Path.Combine(job.Folder.Path, "mask.bin");
         if (!File.Exists(maskPath)) mask.Save(maskPath, Path.Combine(job.Folder.Path, "mask.json"));
-        var rewound = LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context);
-        try
-        {
-            var start = new TrainingStart
-            {
-                InitialState = rewound,
-                StartStep = job.Lottery.Lottery.RewindStep,
-                Constraint = model => new MaskConstraint(model, mask),
-            };
-            return TrainingRunner.Train(job.Folder, job.Lottery.Training, job.Replicate, job.Options, job.Context, start, Record(job, hparams));
-        }
-        finally
-        {
-            foreach (var t in rewound.Values) t.Dispose();
-        }
+        return TrainMasked(job, job.Lottery.Training, mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams);
     }
 
     /// <summary>

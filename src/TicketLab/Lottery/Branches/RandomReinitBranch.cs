@@ -26,21 +26,7 @@ public sealed class RandomReinitBranch : Branch<RandomReinitHparams>
         // The fresh weights come from a separate seed stream so they never coincide with the ticket's.
         int seed = unchecked(hparams.Seed * 7919 + 104729);
         using var fresh = ModelRegistry.Create(desc.Model, InputOf(desc, job.Context), seed);
-        var state = ModelState.Snapshot(fresh);
-        try
-        {
-            var start = new TrainingStart
-            {
-                InitialState = state,
-                StartStep = job.Lottery.Lottery.RewindStep,
-                Constraint = model => new MaskConstraint(model, mask),
-            };
-            return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, Record(job, hparams));
-        }
-        finally
-        {
-            foreach (var t in state.Values) t.Dispose();
-        }
+        return TrainMasked(job, desc, mask, ModelState.Snapshot(fresh), hparams);
     }
 
     internal static InputSpec InputOf(TrainingDesc desc, RunContext context)

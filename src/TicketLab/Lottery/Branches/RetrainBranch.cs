@@ -69,20 +69,6 @@ public sealed class RetrainBranch : Branch<RetrainHparams>
     {
         var desc = job.Lottery.Training with { Training = hparams.Apply(job.Lottery.Training.Training) };
         using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
-        var rewound = LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context);
-        try
-        {
-            var start = new TrainingStart
-            {
-                InitialState = rewound,
-                StartStep = job.Lottery.Lottery.RewindStep,
-                Constraint = model => new MaskConstraint(model, mask),
-            };
-            return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, Record(job, hparams));
-        }
-        finally
-        {
-            foreach (var t in rewound.Values) t.Dispose();
-        }
+        return TrainMasked(job, desc, mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams);
     }
 }
