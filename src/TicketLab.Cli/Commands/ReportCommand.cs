@@ -12,10 +12,11 @@ internal static class ReportCommand
         var target = new Argument<string?>("experiment") { Description = "Folder, file, run name or hash (a unique prefix is enough) of an experiment in the store", Arity = ArgumentArity.ZeroOrOne };
         var compare = new Option<string[]>("--compare") { Description = "Overlay two experiments of one kind: --compare A B", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--out") { Description = "Folder to write the report to [default: <experiment>/report, or ./report-<A>-vs-<B>]" };
+        var levels = new Option<string?>("--levels") { Description = "Lottery levels whose training curves to draw, e.g. 0,5,10 [default: first, middle, last]" };
         var root = new Option<string?>("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]" };
         var command = new Command("report", "Write the figures (PNG, SVG and the CSV behind each), tables and an offline index.html of an experiment.")
         {
-            target, compare, output, root,
+            target, compare, output, levels, root,
         };
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
@@ -34,7 +35,8 @@ internal static class ReportCommand
                 else if (result.GetValue(target) is { } text)
                 {
                     var experiment = ExperimentRef.Resolve(store, text);
-                    report = ExperimentReports.Build(store, experiment);
+                    var curveLevels = result.GetValue(levels) is { } text2 ? TicketLab.Lottery.Branches.BranchRegistry.ParseLevels(text2) : null;
+                    report = ExperimentReports.Build(store, experiment, curveLevels);
                     defaultFolder = experiment.Kind == ExperimentKind.RewindSweep
                         ? Path.ChangeExtension(experiment.Path, null) + "_report"
                         : Path.Combine(experiment.Path, "report");

@@ -52,9 +52,10 @@ public static class ExperimentReports
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    public static Report Build(ExperimentStore store, ExperimentRef experiment) => experiment.Kind switch
+    /// <param name="curveLevels">Lottery levels whose training curves are drawn (default: first, middle and last).</param>
+    public static Report Build(ExperimentStore store, ExperimentRef experiment, IReadOnlyList<int>? curveLevels = null) => experiment.Kind switch
     {
-        ExperimentKind.Lottery => LotteryReport(store, experiment),
+        ExperimentKind.Lottery => LotteryReport(store, experiment, curveLevels),
         ExperimentKind.Train => TrainReport(experiment),
         ExperimentKind.Instability => InstabilityReport(experiment),
         ExperimentKind.RewindSweep => SweepReport(experiment),
@@ -141,7 +142,7 @@ public static class ExperimentReports
 
     // ---- lottery ----
 
-    private static Report LotteryReport(ExperimentStore store, ExperimentRef experiment)
+    private static Report LotteryReport(ExperimentStore store, ExperimentRef experiment, IReadOnlyList<int>? curveLevels)
     {
         var table = LotteryTable.Read(new ExperimentStore(System.IO.Path.GetDirectoryName(experiment.Path)!), experiment.Name);
         var rows = table.Rows.Where(r => double.IsFinite(r.PercentRemaining)).OrderBy(r => r.Level).ToArray();
@@ -168,17 +169,17 @@ public static class ExperimentReports
         var sections = new List<ReportSection>
         {
             new("Accuracy vs sparsity", [summary], [accuracy], text),
-            new("Training curves", [], [TrainingCurves(experiment, rows.Select(r => r.Level).ToArray())],
+            new("Training curves", [], [TrainingCurves(experiment, rows.Select(r => r.Level).ToArray(), curveLevels)],
                 "Test accuracy during training of the ticket at a few levels (replicate 1)."),
         };
         if (ComparisonSection(experiment, rows) is { } comparison) sections.Add(comparison);
         return new Report($"Lottery run {experiment.Name}", HyperparameterTables(HparamsOf(experiment)), sections);
     }
 
-    private static Figure TrainingCurves(ExperimentRef experiment, IReadOnlyList<int> levels)
+    private static Figure TrainingCurves(ExperimentRef experiment, IReadOnlyList<int> levels, IReadOnlyList<int>? requested)
     {
         var layout = new LotteryLayout(Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().First());
-        var chosen = levels.Count <= 3 ? levels : [levels[0], levels[levels.Count / 2], levels[^1]];
+        var chosen = requested ?? (levels.Count <= 3 ? levels : [levels[0], levels[levels.Count / 2], levels[^1]]);
         var series = chosen.Where(l => File.Exists(layout.Main(l).MetricsPath)).Select(l =>
         {
             var rows = MetricsLog.Read(layout.Main(l).MetricsPath).Where(r => r.Name == "test_accuracy").ToArray();
