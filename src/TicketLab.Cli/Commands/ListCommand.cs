@@ -22,19 +22,14 @@ internal static class ListCommand
             var table = new Table().AddColumns("run", "replicate", "state", "model", "dataset", "final test acc", "best test acc");
             foreach (var run in store.Runs())
             {
-                var hparams = run.ReadHparams();
-                var summary = run.ReadSummary();
+                var info = Describe(run);
                 string name = Path.GetFileName(Path.GetDirectoryName(run.Path)!);
-                string model = hparams?["model"]?["model_name"]?.ToString() ?? "?";
-                string dataset = hparams?["dataset"]?["dataset_name"]?.ToString() ?? "?";
-                string state = run.State.ToString().ToLowerInvariant();
-                string Percent(string key) => summary?[key] is { } v ? ((double)v).ToString("P2", CultureInfo.InvariantCulture) : "-";
-                table.AddRow(Markup.Escape(name), Path.GetFileName(run.Path), state, Markup.Escape(model), Markup.Escape(dataset),
-                    Percent("final_test_accuracy"), Percent("best_test_accuracy"));
+                table.AddRow(Markup.Escape(name), Path.GetFileName(run.Path), Markup.Escape(info.State), Markup.Escape(info.Model), Markup.Escape(info.Dataset),
+                    Percent(info.Summary, "final_test_accuracy"), Percent(info.Summary, "best_test_accuracy"));
                 rows.Add(new System.Text.Json.Nodes.JsonObject
                 {
-                    ["run"] = name, ["replicate"] = Path.GetFileName(run.Path), ["state"] = state, ["path"] = run.Path,
-                    ["model"] = model, ["dataset"] = dataset, ["summary"] = summary?.DeepClone(),
+                    ["run"] = name, ["replicate"] = Path.GetFileName(run.Path), ["state"] = info.State, ["path"] = run.Path,
+                    ["model"] = info.Model, ["dataset"] = info.Dataset, ["summary"] = info.Summary?.DeepClone(),
                 });
             }
             if (output.Json) TrainingCommandSupport.PrintJson(output, rows);
@@ -43,5 +38,42 @@ internal static class ListCommand
             return 0;
         }));
         return command;
+    }
+
+    private static string Percent(System.Text.Json.Nodes.JsonObject? summary, string key) =>
+        summary?[key] is { } v ? ((double)v).ToString("P2", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>State and recipe of a replicate folder: a training run, a lottery run (by levels) or an analysis.</summary>
+    private static (string State, string Model, string Dataset, System.Text.Json.Nodes.JsonObject? Summary) Describe(RunFolder run)
+    {
+        string experiment = Path.GetFileName(Path.GetDirectoryName(run.Path)!);
+        try
+        {
+            if (experiment.StartsWith("lottery_", StringComparison.Ordinal))
+            {
+                var layout = new TicketLab.Lottery.LotteryLayout(run.Path);
+                var levels = layout.Levels().ToArray();
+                int finished = levels.Count(l => layout.Main(l).IsFinished);
+                var desc = File.Exists(Path.Combine(run.Path, "lottery.json"))
+                    ? System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run.Path, "lottery.json")))?["lottery"] : null;
+                var last = levels.Where(l => layout.Main(l).IsFinished).Select(l => layout.Main(l).ReadSummary()).LastOrDefault();
+                return ($"{finished}/{levels.Length} levels finished", desc?["model"]?["model_name"]?.ToString() ?? "?",
+                    desc?["dataset"]?["dataset_name"]?.ToString() ?? "?", last);
+            }
+            if (experiment.StartsWith("instability_", StringComparison.Ordinal))
+            {
+                bool done = Directory.EnumerateFiles(run.Path, "interpolation_*.json").Any();
+                var analysis = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run.Path, "..", "analysis.json")));
+                var recipe = analysis?["training"] ?? analysis?["lottery"];
+                return (done ? "finished" : "partial", recipe?["model"]?["model_name"]?.ToString() ?? "?", recipe?["dataset"]?["dataset_name"]?.ToString() ?? "?", null);
+            }
+            var hparams = run.ReadHparams();
+            return (run.State.ToString().ToLowerInvariant(), hparams?["model"]?["model_name"]?.ToString() ?? "?",
+                hparams?["dataset"]?["dataset_name"]?.ToString() ?? "?", run.ReadSummary());
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            return ($"unreadable ({e.Message})", "?", "?", null);
+        }
     }
 }

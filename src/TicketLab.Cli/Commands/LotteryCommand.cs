@@ -33,7 +33,6 @@ internal sealed class LotteryOptions
     {
         var desc = new LotteryDesc(Training.ReadDesc(result), Pruning.Read(result), Lottery.Read(result));
         desc.Validate();
-        TicketLab.Pruning.PruningStrategyRegistry.Get(desc.Pruning.PruningStrategy);
         return desc;
     }
 

@@ -68,7 +68,7 @@ internal sealed class TrainingCommandSupport
         desc.Validate();
         if (!DatasetCatalog.TryGet(desc.Dataset.DatasetName, out _))
             throw new HparamException("--dataset-name", $"unknown dataset '{desc.Dataset.DatasetName}'. Known: {string.Join(", ", DatasetCatalog.Names)}.");
-        Models.ModelRegistry.DefaultIgnoresOutputLayer(desc.Model.ModelName); // validates the name
+        Models.ModelRegistry.ValidateName(desc.Model.ModelName);
         return desc;
     }
 

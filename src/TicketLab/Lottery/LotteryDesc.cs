@@ -18,7 +18,7 @@ public sealed record LotteryDesc(TrainingDesc Training, PruningHparams Pruning, 
         Training.Validate();
         Pruning.Validate();
         Lottery.Validate();
-        Pruning.PruningStrategy.ToString(); // validated against the registry by the runner
+        TicketLab.Pruning.PruningStrategyRegistry.Get(Pruning.PruningStrategy);
     }
 
     public JsonObject ToJson()

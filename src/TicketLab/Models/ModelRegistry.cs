@@ -44,6 +44,9 @@ public static partial class ModelRegistry
 
     public static bool IsValidName(string name) => Families.Any(f => f.Pattern.IsMatch(name));
 
+    /// <summary>Throws <see cref="HparamException"/> listing the valid forms when the name fits none.</summary>
+    public static void ValidateName(string name) => Find(name);
+
     /// <summary>Whether OpenLTH's default pruning leaves this family's output layer alone (lenet, vgg).</summary>
     public static bool DefaultIgnoresOutputLayer(string name) => Find(name).Family.IgnoresOutputLayer;
 
