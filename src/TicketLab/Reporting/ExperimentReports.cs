@@ -77,7 +77,6 @@ public static class ExperimentReports
             string la = Label(a), lb = Label(b);
             return f with
             {
-                Title = $"{f.Title}: {la} vs {lb}",
                 Series = [.. f.Series.Select(s => s with { Label = $"{la}: {s.Label}" }), .. g.Series.Select(s => s with { Label = $"{lb}: {s.Label}", Dashed = true })],
                 XTicks = f.XTicks is null || g.XTicks is null ? null : f.XTicks.Union(g.XTicks).Order().ToArray(),
                 ReferenceLines = [.. f.ReferenceLines.Select(r => r with { Label = $"{la}: {r.Label}" }), .. g.ReferenceLines.Select(r => r with { Label = $"{lb}: {r.Label}" })],
@@ -108,7 +107,7 @@ public static class ExperimentReports
         {
             return experiment.Kind switch
             {
-                ExperimentKind.RewindSweep => JsonNode.Parse(File.ReadAllText(experiment.Path))?["training"]?.AsObject(),
+                ExperimentKind.RewindSweep => SweepHparams(experiment.Path),
                 ExperimentKind.Instability => JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(experiment.Path, "analysis.json")))?.AsObject() is { } a
                     ? (a["training"] ?? a["lottery"])?.AsObject() : null,
                 ExperimentKind.Lottery => JsonNode.Parse(File.ReadAllText(FirstReplicateFile(experiment.Path, "lottery.json")))?["lottery"]?.AsObject(),
@@ -119,6 +118,15 @@ public static class ExperimentReports
         {
             return null;
         }
+    }
+
+    /// <summary>A sweep's recipe: stored in the sweep file, else read from its first copy's run.</summary>
+    private static JsonObject? SweepHparams(string sweepFile)
+    {
+        var sweep = JsonNode.Parse(File.ReadAllText(sweepFile));
+        if (sweep?["training"] is JsonObject training) return training;
+        string? folder = (string?)sweep?["rows"]?[0]?["replicates"]?[0]?["folder"];
+        return folder is null ? null : new RunFolder(System.IO.Path.Combine(folder, "copy_a")).ReadHparams();
     }
 
     private static string FirstReplicateFile(string experiment, string file) =>

@@ -108,7 +108,15 @@ public static class FigureRenderer
             line.LegendText = s.Label;
             line.LineWidth = 2;
             line.MarkerSize = s.X.Count <= 40 ? 6 : 0;
-            if (s.Dashed) line.LinePattern = LinePattern.Dashed;
+            // Skia's SVG back end drops dash patterns (and complains on stderr), so a "dashed"
+            // series is told apart by a thinner line and hollow square markers instead; the PNG
+            // and the SVG then look the same.
+            if (s.Dashed)
+            {
+                line.LineWidth = 1.2f;
+                line.MarkerShape = MarkerShape.OpenSquare;
+                line.MarkerSize = s.X.Count <= 40 ? 7 : 0;
+            }
         }
         for (int i = 0; i < figure.ReferenceLines.Count; i++)
         {
@@ -116,8 +124,7 @@ public static class FigureRenderer
             var line = plot.Add.HorizontalLine(r.Y);
             line.LegendText = r.Label;
             line.LineWidth = 1.5f;
-            line.LinePattern = LinePattern.Dotted;
-            line.Color = palette.GetColor(figure.Series.Count + i);
+            line.Color = palette.GetColor(figure.Series.Count + i).WithAlpha(0.7);
         }
 
         plot.Title(figure.Title);
