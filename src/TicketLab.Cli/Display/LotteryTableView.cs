@@ -12,14 +12,14 @@ internal static class LotteryTableView
         var series = table.SeriesNames;
         var view = new Table().Title($"{table.RunName} ({table.Replicates.Count} replicate(s); test accuracy, mean over replicates)");
         view.AddColumn("level").AddColumn("% weights remaining");
-        foreach (var name in series) view.AddColumn($"{ShortName(name, series)} final (best)");
+        foreach (var name in series) view.AddColumn(Markup.Escape($"{ShortName(name, series)}: final [min-max]; best (%)"));
         foreach (var row in table.Rows)
         {
             var cells = new List<string> { row.Level.ToString(CultureInfo.InvariantCulture), row.PercentRemaining.ToString("F1", CultureInfo.InvariantCulture) };
             foreach (var name in series)
             {
                 var result = row.Series.GetValueOrDefault(name);
-                cells.Add(result is null ? "-" : $"{Format(result.Final)} ({Format(result.Best)})");
+                cells.Add(result is null ? "-" : $"{Format(result.Final)}; {result.Best.Mean * 100:F2}");
             }
             view.AddRow(cells.Select(Markup.Escape).ToArray());
         }
@@ -38,10 +38,7 @@ internal static class LotteryTableView
         return all.Count(s => s.StartsWith(name + "_", StringComparison.Ordinal) && s.Length == series.Length) == 1 ? name : series;
     }
 
-    private static string Format(Aggregate? value) => value switch
-    {
-        null => "-",
-        { Count: 1 } => value.Mean.ToString("P2", CultureInfo.InvariantCulture),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{value.Mean:P2} ({value.Min:P1}-{value.Max:P1})"),
-    };
+    private static string Format(Aggregate value) => value.Count == 1
+        ? (100 * value.Mean).ToString("F2", CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"{100 * value.Mean:F2} [{100 * value.Min:F2}-{100 * value.Max:F2}]");
 }
