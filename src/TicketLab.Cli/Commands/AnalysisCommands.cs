@@ -170,7 +170,7 @@ internal static class AnalysisCommands
     {
         var table = new Table().Title(Markup.Escape(title)).AddColumns(
             "level", "% remaining", "dist T-D", "dist R-D", "dist T2-D", "dist T-T2", "cos T-D", "cos R-D", "signs T-D",
-            "disagree T-D", "barrier T-D", "barrier R-D", "barrier T-T2", "barrier L-L+1", "same region", "same basin");
+            "disagree T-D", "barrier T-D", "above chord T-D", "barrier T-unmasked D", "barrier R-D", "barrier T-T2", "barrier L-L+1", "same region", "same basin");
         foreach (var row in rows)
         {
             string D(string pair, Func<PairComparison, double> value, Func<double, string> format) => row.Pair(pair) is { } p ? format(value(p)) : "-";
@@ -184,6 +184,8 @@ internal static class AnalysisCommands
                 D(TicketDenseComparison.TicketVsDense, p => p.Distances.SignAgreement, P),
                 D(TicketDenseComparison.TicketVsDense, p => p.PredictionDisagreement, P),
                 D(TicketDenseComparison.TicketVsDense, p => p.Curve.ErrorBarrier, P),
+                D(TicketDenseComparison.TicketVsDense, p => p.Curve.ErrorExcessOverChord, P),
+                D(TicketDenseComparison.TicketVsUnmaskedDense, p => p.Curve.ErrorBarrier, P),
                 D(TicketDenseComparison.ReinitVsDense, p => p.Curve.ErrorBarrier, P),
                 D(TicketDenseComparison.TicketVsRetrain, p => p.Curve.ErrorBarrier, P),
                 D(TicketDenseComparison.TicketVsNextLevel, p => p.Curve.ErrorBarrier, P),
@@ -192,6 +194,7 @@ internal static class AnalysisCommands
         }
         output.Console.Write(table);
         output.Human.WriteLine("T: ticket, D: dense (level 0) on the ticket's mask, R: random_reinit of the mask, T2: ticket retrained with another data order,");
-        output.Human.WriteLine($"L-L+1: this level's ticket vs the next level's on the next mask. dist: L2 distance / dense norm. Same basin: barrier T-D < {P(options.BasinThreshold)}.");
+        output.Human.WriteLine("L-L+1: this level's ticket vs the next level's on the next mask. dist: L2 distance / dense norm. Barrier: max error minus mean endpoint error;");
+        output.Human.WriteLine($"above chord: max rise of the error above the line between the endpoint errors. Same basin: above chord T-D < {P(options.BasinThreshold)}.");
     }
 }

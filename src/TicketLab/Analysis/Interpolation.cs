@@ -42,11 +42,23 @@ public sealed record InterpolationCurve(IReadOnlyList<InterpolationPoint> Points
     public double? TrainErrorBarrier => Points[0].TrainError is null ? null : Barrier(Points.Select(p => p.TrainError!.Value).ToArray());
     public double? TrainLossBarrier => Points[0].TrainLoss is null ? null : Barrier(Points.Select(p => p.TrainLoss!.Value).ToArray());
 
+    /// <summary>
+    /// The largest rise of the error above the straight line (chord) between the two endpoint
+    /// errors. Unlike <see cref="ErrorBarrier"/> it is zero for a monotone path between endpoints
+    /// of different quality (a ticket and the dense network restricted to its mask), so it is the
+    /// measure to judge "same basin" by when the endpoints differ.
+    /// </summary>
+    public double ErrorExcessOverChord => ExcessOverChord(Points.Select(p => p.Alpha).ToArray(), Points.Select(p => p.TestError).ToArray());
+
     public static double Barrier(IReadOnlyList<double> values) => values.Max() - (values[0] + values[^1]) / 2;
+
+    public static double ExcessOverChord(IReadOnlyList<double> alphas, IReadOnlyList<double> values) =>
+        alphas.Select((a, i) => values[i] - ((1 - a) * values[0] + a * values[^1])).Max();
 
     public JsonObject ToJson() => new()
     {
         ["error_barrier"] = ErrorBarrier,
+        ["error_excess_over_chord"] = ErrorExcessOverChord,
         ["loss_barrier"] = LossBarrier,
         ["train_error_barrier"] = TrainErrorBarrier,
         ["train_loss_barrier"] = TrainLossBarrier,

@@ -18,6 +18,7 @@ public sealed record PairComparison(string Name, WeightDistances Distances, doub
         json["name"] = Name;
         json["prediction_disagreement"] = PredictionDisagreement;
         json["error_barrier"] = Curve.ErrorBarrier;
+        json["error_excess_over_chord"] = Curve.ErrorExcessOverChord;
         json["loss_barrier"] = Curve.LossBarrier;
         json["curve"] = Curve.ToJson();
         return json;
@@ -36,8 +37,12 @@ public sealed record LevelComparison(int Level, double Density, IReadOnlyList<Pa
     public bool? SameRegion => Pair(TicketDenseComparison.TicketVsDense) is { } t && Pair(TicketDenseComparison.ReinitVsDense) is { } r
         ? t.Distances.NormalizedL2Distance < r.Distances.NormalizedL2Distance : null;
 
-    /// <summary>Linearly connected to the dense network: error barrier below the threshold.</summary>
-    public bool? SameBasin(double threshold) => Pair(TicketDenseComparison.TicketVsDense)?.Curve.ErrorBarrier < threshold;
+    /// <summary>
+    /// Linearly connected to the dense network on the ticket's mask: the error never rises more
+    /// than the threshold above the chord between the two endpoints. (The plain barrier would count
+    /// the gap between a ticket and the weaker masked dense network as a barrier.)
+    /// </summary>
+    public bool? SameBasin(double threshold) => Pair(TicketDenseComparison.TicketVsDense)?.Curve.ErrorExcessOverChord < threshold;
 
     public JsonObject ToJson() => new()
     {

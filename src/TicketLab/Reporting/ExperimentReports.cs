@@ -223,19 +223,20 @@ public static class ExperimentReports
                 Line(td, "ticket vs dense", p => p.Distances.CosineSimilarity), Line(rd, "random reinit vs dense", p => p.Distances.CosineSimilarity),
                 Line(t2d, "ticket (other data order) vs dense", p => p.Distances.CosineSimilarity)),
             Make("barrier_vs_remaining", "Error barrier of linear interpolation", "error barrier (percentage points)",
-                Line(td, "ticket vs dense", p => 100 * p.Curve.ErrorBarrier), Line(rd, "random reinit vs dense", p => 100 * p.Curve.ErrorBarrier),
+                Line(td, "ticket vs dense", p => 100 * p.Curve.ErrorBarrier), Line(td, "ticket vs dense, above chord", p => 100 * p.Curve.ErrorExcessOverChord),
+                Line(rd, "random reinit vs dense", p => 100 * p.Curve.ErrorBarrier),
                 Line(tt2, "ticket vs ticket (other data order)", p => 100 * p.Curve.ErrorBarrier), Line(next, "level vs next level", p => 100 * p.Curve.ErrorBarrier)),
         };
         var table = new ReportTable("Ticket vs dense, per level (replicate 1)",
-            ["level", "% remaining", "dist T-D", "dist R-D", "cos T-D", "cos R-D", "barrier T-D", "barrier R-D", "barrier T-T2", "same region", "same basin"],
+            ["level", "% remaining", "dist T-D", "dist R-D", "cos T-D", "cos R-D", "barrier T-D", "above chord T-D", "barrier R-D", "barrier T-T2", "same region", "same basin"],
             levels.Select(l => (IReadOnlyList<string>)[
                 l.Level.ToString(Invariant), (100 * l.Density).ToString("F1", Invariant),
                 Fmt(l.Pair(td)?.Distances.NormalizedL2Distance), Fmt(l.Pair(rd)?.Distances.NormalizedL2Distance),
                 Fmt(l.Pair(td)?.Distances.CosineSimilarity), Fmt(l.Pair(rd)?.Distances.CosineSimilarity),
-                FmtP(l.Pair(td)?.Curve.ErrorBarrier), FmtP(l.Pair(rd)?.Curve.ErrorBarrier), FmtP(l.Pair(tt2)?.Curve.ErrorBarrier),
+                FmtP(l.Pair(td)?.Curve.ErrorBarrier), FmtP(l.Pair(td)?.Curve.ErrorExcessOverChord), FmtP(l.Pair(rd)?.Curve.ErrorBarrier), FmtP(l.Pair(tt2)?.Curve.ErrorBarrier),
                 l.SameRegion is { } r ? (r ? "yes" : "no") : "-", l.SameBasin(0.02) is { } b ? (b ? "yes" : "no") : "-"]).ToArray());
         return new ReportSection("Ticket vs dense", [table], figures,
-            "T: ticket; D: dense network on the ticket's mask; R: random re-initialization of the mask; T2: the ticket retrained with another data order. Same basin: error barrier under 2 points.");
+            "T: ticket; D: dense network on the ticket's mask; R: random re-initialization of the mask; T2: the ticket retrained with another data order. Barrier: max error minus the mean of the endpoint errors (Frankle et al. 2020); above chord: max rise above the line between the endpoint errors, which is what \"same basin\" is judged by (under 2 points), since a ticket and the dense network on its mask differ in error.");
     }
 
     private static string Fmt(double? value) => value?.ToString("F3", Invariant) ?? "-";

@@ -73,6 +73,19 @@ public sealed class ConnectivityTests : IDisposable
     }
 
     [Fact]
+    public void Barrier_counts_endpoint_gaps_but_the_excess_over_the_chord_does_not()
+    {
+        static InterpolationCurve Curve(params double[] errors) => new(errors.Select((e, i) =>
+            new InterpolationPoint((double)i / (errors.Length - 1), e, e, null, null)).ToArray());
+        var monotone = Curve(0.10, 0.12, 0.14, 0.16, 0.18);
+        Assert.Equal(0.04, monotone.ErrorBarrier, 12);          // max minus mean of the endpoints
+        Assert.Equal(0.0, monotone.ErrorExcessOverChord, 12);   // never above the line between them
+        var hump = Curve(0.10, 0.30, 0.10);
+        Assert.Equal(0.20, hump.ErrorBarrier, 12);
+        Assert.Equal(0.20, hump.ErrorExcessOverChord, 12);
+    }
+
+    [Fact]
     public void Distances_and_cosine_match_a_straightforward_reference()
     {
         var a = new Dictionary<string, Tensor> { ["w"] = tensor(new float[] { 1, -2, 3, 4 }).reshape(2, 2), ["v"] = tensor(new float[] { 0.5f, -1 }) };
