@@ -57,15 +57,11 @@ internal static class AnalysisCommands
         command.Options.Add(level);
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
-            var support = options.Training;
-            var output = support.ReadOutput(result, environment);
-            var lottery = options.ReadDesc(result);
+            var interpolationOptions = interpolation.Read(result);
+            var (output, lottery, runOptions, context) = options.Prepare(result, environment);
             var start = result.GetValue(level) is { } l
                 ? InstabilityStart.FromLottery(lottery, l)
                 : InstabilityStart.FromTraining(lottery.Training, ParseStep(result.GetValue(startStep), "--start-step"));
-            var interpolationOptions = interpolation.Read(result);
-            var runOptions = support.ReadRunOptions(result);
-            var context = support.CreateContext(result, environment, output);
             output.Human.WriteLine($"Instability analysis {start.RunName} from {start.Describe}.");
             var results = options.ReadReplicates(result)
                 .Select(r => TrainingCommandSupport.WithProgress(output, context, c => InstabilityAnalysis.Run(start, r, interpolationOptions, runOptions, c)))
@@ -127,13 +123,9 @@ internal static class AnalysisCommands
         command.Options.Add(unmasked);
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
-            var support = options.Training;
-            var output = support.ReadOutput(result, environment);
-            var lottery = options.ReadDesc(result);
             var levelList = TicketLab.Lottery.Branches.BranchRegistry.ParseLevels(result.GetValue(levels) ?? "");
             var comparison = new ComparisonOptions { Interpolation = interpolation.Read(result), UnmaskedDense = result.GetValue(unmasked) };
-            var runOptions = support.ReadRunOptions(result);
-            var context = support.CreateContext(result, environment, output);
+            var (output, lottery, runOptions, context) = options.Prepare(result, environment);
             var all = new JsonArray();
             foreach (int replicate in options.ReadReplicates(result))
             {

@@ -31,13 +31,9 @@ internal static class BranchCommand
         command.Options.Add(levels);
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
-            var support = options.Training;
-            var output = support.ReadOutput(result, environment);
-            var desc = options.ReadDesc(result);
             var hparams = (IHparams)branchOptions.ReadObject(result);
             var levelList = BranchRegistry.ParseLevels(result.GetValue(levels) ?? "");
-            var runOptions = support.ReadRunOptions(result);
-            var context = support.CreateContext(result, environment, output);
+            var (output, desc, runOptions, context) = options.Prepare(result, environment);
             output.Human.WriteLine($"Branch {BranchRegistry.FolderName(branch, hparams)} of {desc.RunName}, levels {string.Join(",", levelList)}:");
             output.Human.Write(HparamJson.Describe(hparams));
             foreach (int replicate in options.ReadReplicates(result))

@@ -36,6 +36,15 @@ internal sealed class LotteryOptions
         return desc;
     }
 
+    /// <summary>What every command on a lottery run reads first: output, the run's description, run options, context.</summary>
+    public (Output Output, LotteryDesc Desc, TicketLab.Training.RunOptions Run, TicketLab.Training.RunContext Context) Prepare(
+        ParseResult result, CliEnvironment environment)
+    {
+        var output = Training.ReadOutput(result, environment);
+        var desc = ReadDesc(result);
+        return (output, desc, Training.ReadRunOptions(result), Training.CreateContext(result, environment, output));
+    }
+
     public IReadOnlyList<int> ReadReplicates(ParseResult result) =>
         result.GetValue(Replicates) is { } count
             ? count >= 1 ? Enumerable.Range(1, count).ToArray() : throw new HparamException("--replicates", $"must be at least 1, got {count}.")
@@ -54,13 +63,9 @@ internal static class LotteryCommand
         command.Options.Add(levels);
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
-            var support = options.Training;
-            var output = support.ReadOutput(result, environment);
-            var desc = options.ReadDesc(result);
             int levelCount = result.GetValue(levels);
             if (levelCount < 0) throw new HparamException("--levels", $"must not be negative, got {levelCount}.");
-            var runOptions = support.ReadRunOptions(result);
-            var context = support.CreateContext(result, environment, output);
+            var (output, desc, runOptions, context) = options.Prepare(result, environment);
             output.Human.WriteLine($"Lottery run {desc.RunName}: {levelCount} level(s), rewinding to {desc.Lottery.RewindStep}.");
             output.Human.Write(TrainCommand.DescribeDesc(desc.Training) + HparamJson.Describe(desc.Pruning) + HparamJson.Describe(desc.Lottery));
             output.Human.WriteLine($"Output: {context.Store.ExperimentFolder(desc.RunName)}");
