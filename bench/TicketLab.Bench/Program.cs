@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>
     ["epoch"] = ("seconds per epoch of lenet_300_100 on full Fashion-MNIST, with a breakdown [epochs=3]", EpochBenchmark.Run),
     ["accuracy"] = ("the lenet_300_100 preset for 40 epochs: mean test accuracy of the last 5 epochs [epochs=40]", AccuracyBenchmark.Run),
     ["mask-overhead"] = ("slowdown of a masked lenet_300_100 training step vs an unmasked one [rounds=6]", MaskOverheadBenchmark.Run),
+    ["data"] = ("Fashion-MNIST read/load time and CIFAR augmentation per batch", DataBenchmark.Run),
     ["resnet-step"] = ("images/s of a resnet_20 training step at batch 128 on CPU [steps=20]", ResNetStepBenchmark.Run),
 };
 

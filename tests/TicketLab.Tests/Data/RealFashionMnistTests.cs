@@ -51,6 +51,5 @@ public sealed class RealFashionMnistTests(ITestOutputHelper output)
             Assert.Equal(1.0, train.Images.std().item<float>(), 0.01);
         }
 
-        Assert.True(readSeconds < 3.0, $"reading 60000 gzip IDX images took {readSeconds:F2} s");
     }
 }
