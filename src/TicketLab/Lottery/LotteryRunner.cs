@@ -74,17 +74,15 @@ public static class LotteryRunner
         new(context.Store.ReplicateFolder(desc.RunName, replicate));
 
     /// <summary>A model of the run's architecture, for names and shapes (weights are not used).</summary>
-    public static TicketModel Skeleton(TrainingDesc desc, RunContext context)
-    {
-        var (train, _) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
-        return ModelRegistry.Create(desc.Model, new InputSpec(train.Info.Channels, train.Info.Height, train.Info.Width, train.NumClasses), 0);
-    }
+    public static TicketModel Skeleton(TrainingDesc desc, RunContext context) => ModelRegistry.Create(desc.Model, InputOf(desc, context), 0);
 
-    public static int IterationsPerEpoch(TrainingDesc desc, RunContext context)
-    {
-        var (train, _) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
-        return (train.Count + desc.Dataset.BatchSize - 1) / desc.Dataset.BatchSize;
-    }
+    /// <summary>Input shape and classes of the run's dataset.</summary>
+    public static InputSpec InputOf(TrainingDesc desc, RunContext context) =>
+        InputSpec.Of(context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device).Train);
+
+    public static int IterationsPerEpoch(TrainingDesc desc, RunContext context) =>
+        TrainingBatches.IterationsPerEpochOf(
+            context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device).Train.Count, desc.Dataset.BatchSize);
 
     private static Mask DenseMask(LotteryDesc desc, RunContext context)
     {

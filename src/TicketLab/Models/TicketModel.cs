@@ -7,6 +7,9 @@ namespace TicketLab.Models;
 public readonly record struct InputSpec(int Channels, int Height, int Width, int NumClasses)
 {
     public int Features => Channels * Height * Width;
+
+    public static InputSpec Of(Data.ImageDataset dataset) =>
+        new(dataset.Info.Channels, dataset.Info.Height, dataset.Info.Width, dataset.NumClasses);
 }
 
 /// <summary>

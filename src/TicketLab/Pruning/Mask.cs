@@ -27,15 +27,23 @@ public sealed class Mask : IDisposable
     }
 
     /// <summary>The dense mask: every prunable weight kept.</summary>
-    public static Mask Ones(TicketModel model) =>
-        new(model.PrunableParameterNames.Select(n => KeyValuePair.Create(n, ones_like(model.NamedParameterMap()[n]).cpu())));
+    public static Mask Ones(TicketModel model)
+    {
+        var parameters = model.NamedParameterMap();
+        using var scope = NewDisposeScope();
+        return new(model.PrunableParameterNames.Select(n => KeyValuePair.Create(n, ones_like(parameters[n]).cpu())));
+    }
 
     public IReadOnlyCollection<string> Names => tensors.Keys;
     public Tensor this[string name] => tensors[name];
     public bool Contains(string name) => tensors.ContainsKey(name);
 
     public long Total(string name) => tensors[name].numel();
-    public long Remaining(string name) => tensors[name].sum().item<float>() is var s ? (long)s : 0;
+    public long Remaining(string name)
+    {
+        using var sum = tensors[name].sum();
+        return (long)sum.item<float>();
+    }
     public long TotalWeights => tensors.Values.Sum(t => t.numel());
     public long RemainingWeights => tensors.Keys.Sum(Remaining);
     /// <summary>Fraction of the masked weights that are kept.</summary>

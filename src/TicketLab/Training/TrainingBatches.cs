@@ -26,10 +26,13 @@ public sealed class TrainingBatches
         this.batchSize = batchSize;
         this.seed = seed;
         this.augment = augment;
-        IterationsPerEpoch = (int)((dataset.Count + batchSize - 1) / batchSize);
+        IterationsPerEpoch = IterationsPerEpochOf(dataset.Count, batchSize);
     }
 
     public int IterationsPerEpoch { get; }
+
+    /// <summary>Every example once per epoch; the last batch may be smaller.</summary>
+    public static int IterationsPerEpochOf(int examples, int batchSize) => (examples + batchSize - 1) / batchSize;
 
     /// <summary>Examples and labels of the batch trained at <paramref name="step"/>, on the dataset's device.</summary>
     public (Tensor Images, Tensor Labels) At(Step step)

@@ -109,7 +109,7 @@ public static class TrainingRunner
         var end = desc.Training.TrainingSteps.ToStep(perEpoch);
         if (options.StopAt?.ToStep(perEpoch) is { } stop && stop < end) end = stop;
 
-        using var model = ModelRegistry.Create(desc.Model, new InputSpec(train.Info.Channels, train.Info.Height, train.Info.Width, train.NumClasses), ModelSeed(desc, replicate));
+        using var model = ModelRegistry.Create(desc.Model, InputSpec.Of(train), ModelSeed(desc, replicate));
         model.to(context.Device);
         using var optimizer = OptimizerFactory.Create(desc.Training, model.parameters());
 

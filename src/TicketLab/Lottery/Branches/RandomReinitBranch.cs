@@ -25,13 +25,7 @@ public sealed class RandomReinitBranch : Branch<RandomReinitHparams>
         using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
         // The fresh weights come from a separate seed stream so they never coincide with the ticket's.
         int seed = unchecked(hparams.Seed * 7919 + 104729);
-        using var fresh = ModelRegistry.Create(desc.Model, InputOf(desc, job.Context), seed);
+        using var fresh = ModelRegistry.Create(desc.Model, LotteryRunner.InputOf(desc, job.Context), seed);
         return TrainMasked(job, desc, mask, ModelState.Snapshot(fresh), hparams);
-    }
-
-    internal static InputSpec InputOf(TrainingDesc desc, RunContext context)
-    {
-        var (train, _) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
-        return new InputSpec(train.Info.Channels, train.Info.Height, train.Info.Width, train.NumClasses);
     }
 }
