@@ -26,6 +26,16 @@ public static class CliApp
             Error = environment.Stderr,
             ProcessTerminationTimeout = null, // Ctrl-C is handled by the run, which saves a checkpoint first.
         };
-        return root.Parse(args).Invoke(configuration);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // Usage errors all end with exit code 2, parse errors (unknown or repeated flags, bad choices) included.
+            var command = parsed.CommandResult.Command;
+            string help = command == root ? "ticketlab --help" : $"ticketlab {command.Name} --help";
+            string errors = System.Text.RegularExpressions.Regex.Replace(string.Join(" ", parsed.Errors.Select(e => e.Message)), @"\s+", " ").Trim();
+            environment.Stderr.WriteLine($"error: {errors.TrimEnd('.', ':')}. See {help}.");
+            return CommandErrors.UsageError;
+        }
+        return parsed.Invoke(configuration);
     }
 }

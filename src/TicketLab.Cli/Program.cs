@@ -1,8 +1,11 @@
 using System.Runtime.InteropServices;
 using TicketLab.Cli;
+using TicketLab.Cli.Commands;
 
-// Ctrl-C and SIGTERM ask the run to stop at the next step; it saves a checkpoint and exits.
+// Ctrl-C and SIGTERM ask the run to stop at the next step; it saves a checkpoint and exits
+// with 130 or 143, the codes a shell gives a process ended by SIGINT or SIGTERM.
 using var cancellation = new CancellationTokenSource();
+int interruptExitCode = CommandErrors.Interrupted;
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = !cancellation.IsCancellationRequested; // a second Ctrl-C kills at once
@@ -11,8 +14,10 @@ Console.CancelKeyPress += (_, e) =>
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 {
     context.Cancel = true;
+    interruptExitCode = CommandErrors.Terminated;
     cancellation.Cancel();
 });
 
 bool interactive = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
-return CliApp.Run(args, new CliEnvironment(Console.Out, Console.Error, interactive, cancellation.Token));
+var environment = new CliEnvironment(Console.Out, Console.Error, interactive, cancellation.Token) { InterruptExitCode = () => interruptExitCode };
+return CliApp.Run(args, environment);

@@ -36,17 +36,21 @@ internal static class BranchCommand
             var (output, desc, runOptions, context) = options.Prepare(result, environment);
             output.Human.WriteLine($"Branch {BranchRegistry.FolderName(branch, hparams)} of {desc.RunName}, levels {string.Join(",", levelList)}:");
             output.Human.Write(HparamJson.Describe(hparams));
+            int diverged = 0;
             foreach (int replicate in options.ReadReplicates(result))
                 foreach (int level in levelList)
                 {
                     var summary = TrainingCommandSupport.WithProgress(output, context,
                         c => BranchRegistry.Run(branch, hparams, desc, replicate, level, runOptions, c));
-                    output.Human.WriteLine($"replicate {replicate} level {level}: final test accuracy {summary.FinalTestAccuracy:P2}{(summary.AlreadyFinished ? " (already finished)" : "")}");
+                    string outcome = summary.Diverged ? summary.DivergenceText : $"final test accuracy {summary.FinalTestAccuracy:P2}";
+                    output.Human.WriteLine($"replicate {replicate} level {level}: {outcome}{(summary.AlreadyFinished ? " (already finished)" : "")}");
+                    if (summary.Diverged) diverged++;
                 }
             var table = LotteryTable.Read(context.Store, desc.RunName);
             LotteryTableView.Write(output, table);
             if (output.Json) TrainingCommandSupport.PrintJson(output, table.ToJson());
-            return 0;
+            if (diverged > 0) environment.Stderr.WriteLine($"error: {diverged} {branch.Name} run(s) diverged (see above); they are recorded as such.");
+            return diverged > 0 ? CommandErrors.Diverged : 0;
         }));
         return command;
     }

@@ -1,15 +1,28 @@
 using TicketLab.Data;
 using TicketLab.Hyperparameters;
 using TicketLab.Store;
+using TicketLab.Training;
 
 namespace TicketLab.Cli.Commands;
 
-/// <summary>Turns expected failures into one clear line on stderr and an exit code; results already written stay.</summary>
-internal static class CommandErrors
+/// <summary>
+/// Turns expected failures into one clear line on stderr (what, which file or flag, what to do)
+/// and a distinct exit code; results already written stay. The codes:
+/// 2 usage (a flag or argument), 3 data or store (a file that is missing, damaged, unreadable or
+/// unwritable; a full disk), 4 the run diverged (a result, recorded in the store), 130 interrupted
+/// by Ctrl-C, 143 stopped by SIGTERM, 1 an internal error.
+/// </summary>
+public static class CommandErrors
 {
+    public const int InternalError = 1;
     public const int UsageError = 2;
     public const int DataError = 3;
+    public const int Diverged = 4;
     public const int Interrupted = 130;
+    public const int Terminated = 143;
+
+    /// <summary>Set TICKETLAB_DEBUG=1 to get the stack trace of an internal error as well.</summary>
+    public const string DebugVariable = "TICKETLAB_DEBUG";
 
     public static int Guard(CliEnvironment environment, Func<int> action)
     {
@@ -17,20 +30,37 @@ internal static class CommandErrors
         {
             return action();
         }
-        catch (HparamException e)
-        {
-            environment.Stderr.WriteLine($"error: {e.Message}");
-            return UsageError;
-        }
-        catch (Exception e) when (e is DatasetNotFoundException or DatasetFormatException or InvalidDataException or RunLockedException)
-        {
-            environment.Stderr.WriteLine($"error: {e.Message}");
-            return DataError;
-        }
         catch (OperationCanceledException)
         {
             environment.Stderr.WriteLine("Interrupted. Progress up to the last step is saved; run the same command again to resume.");
-            return Interrupted;
+            return environment.InterruptExitCode();
+        }
+        catch (Exception e)
+        {
+            var (code, message) = Classify(e);
+            environment.Stderr.WriteLine($"error: {message}");
+            if (code == InternalError && Environment.GetEnvironmentVariable(DebugVariable) is "1") environment.Stderr.WriteLine(e);
+            return code;
         }
     }
+
+    /// <summary>The exit code and the one-line message for a failure.</summary>
+    public static (int Code, string Message) Classify(Exception e) => e switch
+    {
+        HparamException or TrainSubsetTooLargeException => (UsageError, OneLine(e.Message)),
+        RunDivergedException => (Diverged, OneLine(e.Message)),
+        DatasetNotFoundException or DatasetFormatException or InvalidDataException or RunLockedException or StoreException
+            => (DataError, OneLine(e.Message)),
+        IOException io when IsDiskFull(io)
+            => (DataError, $"the disk is full ({OneLine(io.Message)}). Free some space and run the same command again: it resumes from its last checkpoint."),
+        UnauthorizedAccessException or IOException => (DataError, $"{OneLine(e.Message)} Check that the path exists and that you may read and write it."),
+        _ => (InternalError, $"internal error ({e.GetType().Name}: {OneLine(e.Message)}). Please report it; {DebugVariable}=1 shows the stack trace."),
+    };
+
+    // ENOSPC is errno 28; .NET reports it with that code as the exception's HResult.
+    private static bool IsDiskFull(IOException e) =>
+        e.HResult == 28 || e.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The first line of a message: multi-line messages (e.g. "not found" listings) lead with their summary.</summary>
+    private static string OneLine(string message) => message.Split('\n', 2)[0].TrimEnd();
 }

@@ -2,7 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using TicketLab.Cli.Display;
+using System.Text.Json.Nodes;
+using TicketLab.Foundations;
 using TicketLab.Store;
+using TicketLab.Training;
 
 namespace TicketLab.Cli.Commands;
 
@@ -18,18 +21,20 @@ internal static class ListCommand
         {
             var store = ExperimentStore.Resolve(result.GetValue(root));
             var output = new Output(environment.Stdout, environment.Stderr, result.GetValue(json), quiet: true, environment.Interactive);
-            var rows = new System.Text.Json.Nodes.JsonArray();
+            var rows = new JsonArray();
             var table = new Table().AddColumns("run", "replicate", "state", "model", "dataset", "final test acc", "best test acc");
             foreach (var run in store.Runs())
             {
                 var info = Describe(run);
                 string name = Path.GetFileName(Path.GetDirectoryName(run.Path)!);
+                // One unreadable run is reported and skipped over; it never hides the others.
+                if (info.Problem is { } problem) environment.Stderr.WriteLine($"warning: {problem}");
                 table.AddRow(Markup.Escape(name), Path.GetFileName(run.Path), Markup.Escape(info.State), Markup.Escape(info.Model), Markup.Escape(info.Dataset),
-                    Percent(info.Summary, "final_test_accuracy"), Percent(info.Summary, "best_test_accuracy"));
-                rows.Add(new System.Text.Json.Nodes.JsonObject
+                    Percent(info.Summary?.FinalTestAccuracy), Percent(info.Summary?.BestTestAccuracy));
+                rows.Add(new JsonObject
                 {
                     ["run"] = name, ["replicate"] = Path.GetFileName(run.Path), ["state"] = info.State, ["path"] = run.Path,
-                    ["model"] = info.Model, ["dataset"] = info.Dataset, ["summary"] = info.Summary?.DeepClone(),
+                    ["model"] = info.Model, ["dataset"] = info.Dataset, ["summary"] = info.Summary?.ToJson(), ["problem"] = info.Problem,
                 });
             }
             if (output.Json) TrainingCommandSupport.PrintJson(output, rows);
@@ -40,11 +45,17 @@ internal static class ListCommand
         return command;
     }
 
-    private static string Percent(System.Text.Json.Nodes.JsonObject? summary, string key) =>
-        summary?[key] is { } v ? ((double)v).ToString("P2", CultureInfo.InvariantCulture) : "-";
+    private static string Percent(double? value) =>
+        value is { } v && double.IsFinite(v) ? v.ToString("P2", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>A nested display field; "?" when a hand-edited file lacks it or gives it another type.</summary>
+    private static string Field(JsonNode? node, string group, string key) =>
+        (node as JsonObject)?[group] is JsonObject o && o[key] is JsonValue v ? v.ToString() : "?";
+
+    private sealed record RunInfo(string State, string Model, string Dataset, TrainingSummary? Summary, string? Problem = null);
 
     /// <summary>State and recipe of a replicate folder: a training run, a lottery run (by levels) or an analysis.</summary>
-    private static (string State, string Model, string Dataset, System.Text.Json.Nodes.JsonObject? Summary) Describe(RunFolder run)
+    private static RunInfo Describe(RunFolder run)
     {
         string experiment = Path.GetFileName(Path.GetDirectoryName(run.Path)!);
         try
@@ -53,27 +64,32 @@ internal static class ListCommand
             {
                 var layout = new TicketLab.Lottery.LotteryLayout(run.Path);
                 var levels = layout.Levels().ToArray();
-                int finished = levels.Count(l => layout.Main(l).IsFinished);
-                var desc = File.Exists(Path.Combine(run.Path, "lottery.json"))
-                    ? System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run.Path, "lottery.json")))?["lottery"] : null;
-                var last = levels.Where(l => layout.Main(l).IsFinished).Select(l => layout.Main(l).ReadSummary()).LastOrDefault();
-                return ($"{finished}/{levels.Length} levels finished", desc?["model"]?["model_name"]?.ToString() ?? "?",
-                    desc?["dataset"]?["dataset_name"]?.ToString() ?? "?", last);
+                var summaries = levels.Select(l => TrainingSummary.Read(layout.Main(l))).ToArray();
+                int finished = summaries.Count(s => s is { Diverged: false });
+                var desc = JsonRead.ObjectFile(Path.Combine(run.Path, "lottery.json"))?["lottery"];
+                bool running = levels.Any(l => Directory.EnumerateDirectories(layout.LevelFolder(l)).Any(f => new RunFolder(f).State == RunState.Running));
+                var diverged = summaries.Select((s, i) => (Summary: s, Level: levels[i])).FirstOrDefault(p => p.Summary is { Diverged: true });
+                string state = diverged.Summary is { } d ? $"level {diverged.Level} {d.DivergenceText}"
+                    : $"{finished}/{levels.Length} levels finished{(running ? ", running" : "")}";
+                return new(state, Field(desc, "model", "model_name"), Field(desc, "dataset", "dataset_name"),
+                    summaries.LastOrDefault(s => s is { Diverged: false }));
             }
             if (experiment.StartsWith("instability_", StringComparison.Ordinal))
             {
                 bool done = Directory.EnumerateFiles(run.Path, "interpolation_*.json").Any();
-                var analysis = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run.Path, "..", "analysis.json")));
+                bool running = Directory.EnumerateDirectories(run.Path).Any(f => new RunFolder(f).State == RunState.Running);
+                var analysis = JsonRead.ObjectFile(Path.Combine(run.Path, "..", "analysis.json"));
                 var recipe = analysis?["training"] ?? analysis?["lottery"];
-                return (done ? "finished" : "partial", recipe?["model"]?["model_name"]?.ToString() ?? "?", recipe?["dataset"]?["dataset_name"]?.ToString() ?? "?", null);
+                return new(done ? "finished" : running ? "running" : "partial", Field(recipe, "model", "model_name"), Field(recipe, "dataset", "dataset_name"), null);
             }
             var hparams = run.ReadHparams();
-            return (run.State.ToString().ToLowerInvariant(), hparams?["model"]?["model_name"]?.ToString() ?? "?",
-                hparams?["dataset"]?["dataset_name"]?.ToString() ?? "?", run.ReadSummary());
+            var summary = TrainingSummary.Read(run);
+            string runState = summary is { Diverged: true } ? summary.DivergenceText : run.State.ToString().ToLowerInvariant();
+            return new(runState, Field(hparams, "model", "model_name"), Field(hparams, "dataset", "dataset_name"), summary);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            return ($"unreadable ({e.Message})", "?", "?", null);
+            return new("unreadable", "?", "?", null, e.Message);
         }
     }
 }

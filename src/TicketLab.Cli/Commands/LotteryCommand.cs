@@ -70,13 +70,20 @@ internal static class LotteryCommand
             output.Human.Write(TrainCommand.DescribeDesc(desc.Training) + HparamJson.Describe(desc.Pruning) + HparamJson.Describe(desc.Lottery));
             output.Human.WriteLine($"Output: {context.Store.ExperimentFolder(desc.RunName)}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
+            var diverged = new List<(int Replicate, LevelResult Level)>();
             foreach (int replicate in options.ReadReplicates(result))
-                TrainingCommandSupport.WithProgress(output, context, c => LotteryRunner.Run(desc, replicate, levelCount, runOptions, c));
+            {
+                var levels = TrainingCommandSupport.WithProgress(output, context, c => LotteryRunner.Run(desc, replicate, levelCount, runOptions, c));
+                diverged.AddRange(levels.Where(l => l.Summary.Diverged).Select(l => (replicate, l)));
+            }
             output.Human.WriteLine($"Wall time: {clock.Elapsed.TotalSeconds:F1} s.");
             var table = LotteryTable.Read(context.Store, desc.RunName);
             LotteryTableView.Write(output, table);
             if (output.Json) TrainingCommandSupport.PrintJson(output, table.ToJson());
-            return 0;
+            // Divergence is a result, shown in the table; the exit code still tells a script that IMP stopped early.
+            foreach (var (replicate, level) in diverged)
+                environment.Stderr.WriteLine($"error: level {level.Level} of replicate {replicate} {level.Summary.DivergenceText}; IMP stopped there. Lower --lr (or add --warmup-steps) and run again.");
+            return diverged.Count > 0 ? CommandErrors.Diverged : 0;
         }));
         return command;
     }

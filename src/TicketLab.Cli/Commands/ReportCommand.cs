@@ -52,7 +52,16 @@ internal static class ReportCommand
                 environment.Stderr.WriteLine($"error: {e.Message}");
                 return CommandErrors.UsageError;
             }
-            string index = ReportWriter.Write(report, result.GetValue(output) ?? defaultFolder);
+            string folder = result.GetValue(output) ?? defaultFolder;
+            string index;
+            try
+            {
+                index = ReportWriter.Write(report, folder);
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                throw new StoreException($"cannot write the report to {Path.GetFullPath(folder)} ({e.Message.TrimEnd('.')}). Pass --out DIR to write it to a folder you can write.", e);
+            }
             environment.Stdout.WriteLine($"Report written: {index}");
             environment.Stdout.WriteLine($"Open it in a browser: file://{index}");
             return 0;

@@ -31,6 +31,7 @@ internal static class TrainCommand
             var summary = TrainingCommandSupport.WithProgress(output, context, c => TrainingRunner.Train(desc, replicate, options, c));
             PrintSummary(output, summary);
             if (output.Json) TrainingCommandSupport.PrintJson(output, WithFolder(summary));
+            summary.RequireConverged("The run"); // a diverged run is recorded, and ends with its own exit code
             return 0;
         }));
         return command;
@@ -50,6 +51,7 @@ internal static class TrainCommand
     private static void PrintSummary(Output output, TrainingSummary summary)
     {
         if (summary.AlreadyFinished) output.Human.WriteLine("This run had already finished; showing its stored summary.");
+        if (summary.Diverged) return;
         output.Human.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Final test accuracy {summary.FinalTestAccuracy:P2} (loss {summary.FinalTestLoss:F4}); best {summary.BestTestAccuracy:P2} at iteration {summary.BestTestAccuracyStep}."));
         if (double.IsFinite(summary.SecondsPerEpoch))

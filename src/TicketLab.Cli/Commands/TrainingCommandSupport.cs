@@ -85,9 +85,13 @@ internal sealed class TrainingCommandSupport
 
     public RunContext CreateContext(ParseResult result, CliEnvironment environment, Output output)
     {
-        torch.set_num_threads(result.GetValue(Common.Threads) ?? Environment.ProcessorCount);
+        int threads = result.GetValue(Common.Threads) ?? Environment.ProcessorCount;
+        // libtorch aborts the process on a thread count below 1, so it never gets one.
+        if (threads < 1) throw new HparamException("--threads", $"must be at least 1, got {threads}.");
+        torch.set_num_threads(threads);
         var device = DeviceSupport.Resolve(result.GetValue(Common.Device) ?? "cpu");
         var store = ExperimentStore.Resolve(result.GetValue(Common.Root));
+        store.EnsureWritable();
         string? tensorboard = result.GetValue(Common.TensorBoard);
         return new RunContext
         {

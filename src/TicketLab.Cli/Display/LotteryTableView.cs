@@ -19,14 +19,14 @@ internal static class LotteryTableView
             foreach (var name in series)
             {
                 var result = row.Series.GetValueOrDefault(name);
-                cells.Add(result is null ? "-" : $"{Format(result.Final)}; {result.Best.Mean * 100:F2}");
+                cells.Add(result is null ? "-" : Format(result));
             }
             view.AddRow(cells.Select(Markup.Escape).ToArray());
         }
         output.Console.Write(view);
-        if (table.Dense is { } dense)
+        if (table.Dense is { Final: { } dense })
             output.Human.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Dense (level 0) final test accuracy: {dense.Final.Mean:P2}; tickets match it (within 0.5 points) up to level {table.MatchesDenseUpTo()?.ToString(CultureInfo.InvariantCulture) ?? "-"}."));
+                $"Dense (level 0) final test accuracy: {dense.Mean:P2}; tickets match it (within 0.5 points) up to level {table.MatchesDenseUpTo()?.ToString(CultureInfo.InvariantCulture) ?? "-"}."));
     }
 
     /// <summary>A branch's name without its hash, unless two variants of the branch are shown.</summary>
@@ -36,6 +36,15 @@ internal static class LotteryTableView
         if (cut < 0 || series.Length - cut != 9) return series;
         string name = series[..cut];
         return all.Count(s => s.StartsWith(name + "_", StringComparison.Ordinal) && s.Length == series.Length) == 1 ? name : series;
+    }
+
+    /// <summary>"88.12 [87.90-88.34]; 88.50", with "diverged" for replicates whose loss stopped being finite.</summary>
+    private static string Format(SeriesResult result)
+    {
+        string diverged = result.Diverged == 0 ? "" : $"diverged: {result.Diverged} of {result.Diverged + (result.Final?.Count ?? 0)}";
+        if (result.Final is not { } final) return diverged;
+        string text = string.Create(CultureInfo.InvariantCulture, $"{Format(final)}; {result.Best!.Mean * 100:F2}");
+        return diverged.Length == 0 ? text : $"{text} ({diverged})";
     }
 
     private static string Format(Aggregate value) => value.Count == 1

@@ -10,9 +10,13 @@ namespace TicketLab.Cli.Display;
 internal sealed class RunningStats
 {
     private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly Stopwatch sinceStart = Stopwatch.StartNew();
     private double loss, correct, examples;
-    private long imagesSinceTick;
-    public double ImagesPerSecond { get; private set; }
+    private long imagesSinceTick, images;
+    private double tickRate = double.NaN;
+
+    /// <summary>Over the last second; until a second has passed, over all iterations so far (never a false 0).</summary>
+    public double ImagesPerSecond => double.IsFinite(tickRate) ? tickRate : images > 0 ? images / sinceStart.Elapsed.TotalSeconds : double.NaN;
 
     public void Add(IterationResult result)
     {
@@ -22,9 +26,10 @@ internal sealed class RunningStats
         correct = keep * correct + (1 - keep) * result.Correct;
         examples = keep * examples + (1 - keep) * result.Examples;
         imagesSinceTick += result.Examples;
+        images += result.Examples;
         if (clock.Elapsed.TotalSeconds >= 1)
         {
-            ImagesPerSecond = imagesSinceTick / clock.Elapsed.TotalSeconds;
+            tickRate = imagesSinceTick / clock.Elapsed.TotalSeconds;
             imagesSinceTick = 0;
             clock.Restart();
         }
@@ -38,8 +43,10 @@ internal sealed class RunningStats
 
     public string Describe(MetricsLog metrics)
     {
-        string test = LastTestAccuracy(metrics) is { } acc ? $"test {acc:P2}" : "test -";
-        return string.Create(CultureInfo.InvariantCulture, $"loss {Loss:F4}  acc {Accuracy:P1}  {test}  {ImagesPerSecond:N0} img/s");
+        // Figures not known yet (before the first iteration of a resumed run) print as "-", never NaN or 0.
+        static string Known(double value, string format) => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "-";
+        string test = LastTestAccuracy(metrics) is { } acc ? $"test {Known(acc, "P2")}" : "test -";
+        return $"loss {Known(Loss, "F4")}  acc {Known(Accuracy, "P1")}  {test}  {Known(ImagesPerSecond, "N0")} img/s";
     }
 }
 

@@ -102,7 +102,8 @@ public static class InstabilityAnalysis
                     Constraint = mask is null ? null : model => new MaskConstraint(model, mask),
                 };
                 var extra = new JsonObject { ["instability_run"] = start.RunName, ["copy"] = copy.Name };
-                return TrainingRunner.Train(new RunFolder(Path.Combine(folder, copy.Name)), desc, replicate, options, context, trainingStart, extra);
+                return TrainingRunner.Train(new RunFolder(Path.Combine(folder, copy.Name)), desc, replicate, options, context, trainingStart, extra)
+                    .RequireConverged($"{copy.Name} of instability analysis {start.RunName} (replicate {replicate})");
             }).ToArray();
 
             var w0 = TensorFile.Load(Path.Combine(copies[0].Folder, "models", "model_final.bin"));
@@ -151,7 +152,8 @@ public static class InstabilityAnalysis
         // The parent follows the whole recipe's schedule but stops at the start step.
         var parent = TrainingRunner.Train(new RunFolder(Path.Combine(folder, "parent")), start.Training, replicate,
             options with { StopAt = start.Step, SaveSteps = [start.Step] }, context, start: null,
-            new JsonObject { ["instability_run"] = start.RunName, ["parent_until"] = start.Step.ToString() });
+            new JsonObject { ["instability_run"] = start.RunName, ["parent_until"] = start.Step.ToString() })
+            .RequireConverged($"The parent run of instability analysis {start.RunName} (replicate {replicate})");
         return (TensorFile.Load(Path.Combine(parent.Folder, "models", "model_final.bin")), null);
     }
 }

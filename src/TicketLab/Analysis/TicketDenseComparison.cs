@@ -117,9 +117,12 @@ public static class TicketDenseComparison
     {
         if (!layout.Main(level).IsFinished)
             throw new InvalidDataException($"{layout.Main(level).Path}: level {level} has not finished; run `ticketlab lottery` with --levels {level} first.");
-        var reinit = BranchRegistry.Run(BranchRegistry.Get("random_reinit"), new RandomReinitHparams(), lottery, replicate, level, runOptions, context);
+        TrainingSummary.Read(layout.Main(level))!.RequireConverged($"Level {level} of {lottery.RunName} (replicate {replicate})");
+        if (level > 0) TrainingSummary.Read(layout.Main(0))?.RequireConverged($"The dense level 0 of {lottery.RunName} (replicate {replicate})");
+        var reinit = BranchRegistry.Run(BranchRegistry.Get("random_reinit"), new RandomReinitHparams(), lottery, replicate, level, runOptions, context)
+            .RequireConverged($"The random_reinit control at level {level} (replicate {replicate})");
         var retrain = BranchRegistry.Run(BranchRegistry.Get("retrain"), new RetrainHparams { RetrainDataOrderSeed = SecondTicketSeed(replicate) },
-            lottery, replicate, level, runOptions, context);
+            lottery, replicate, level, runOptions, context).RequireConverged($"The second ticket (retrain) at level {level} (replicate {replicate})");
 
         var loaded = new List<Dictionary<string, Tensor>>();
         Dictionary<string, Tensor> Load(string path)

@@ -73,6 +73,11 @@ public static class CifarReader
                     $"size {length} bytes is not a multiple of the {recordBytes}-byte record size ({labelBytes} label byte(s) + {ImageBytes} pixels); the file is truncated or not a CIFAR-{numClasses} binary file");
             }
 
+            if (length == 0)
+            {
+                throw new DatasetFormatException(paths[i], $"is empty (0 bytes); a CIFAR-{numClasses} binary file holds {recordBytes}-byte records. Replace it with a good copy (--download fetches one)");
+            }
+
             counts[i] = checked((int)(length / recordBytes));
             total += counts[i];
         }
@@ -89,7 +94,7 @@ public static class CifarReader
         for (var i = 0; i < paths.Count; i++)
         {
             var path = paths[i];
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            using var file = IdxReader.OpenRead(path, 1 << 20);
             for (var r = 0; r < counts[i]; r++, image++)
             {
                 var ok = file.ReadAtLeast(label, labelBytes, throwOnEndOfStream: false) == labelBytes

@@ -77,14 +77,19 @@ public sealed class DataLocator
         return EnvironmentRoots().FirstOrDefault() ?? UserDataFolder;
     }
 
-    /// <summary>The roots searched for a dataset, in order, without duplicates.</summary>
+    /// <summary>
+    /// The roots searched for a dataset, in order, without duplicates. A folder the user names
+    /// (<c>--data-dir</c>) is the only root: falling back to another copy would train on data the
+    /// user did not ask for.
+    /// </summary>
     public IReadOnlyList<string> Roots(DatasetInfo info, string? dataDir)
     {
-        var roots = new List<string>();
         if (!string.IsNullOrWhiteSpace(dataDir))
         {
-            roots.Add(dataDir);
+            return Distinct([dataDir]);
         }
+
+        var roots = new List<string>();
 
         roots.AddRange(EnvironmentRoots());
         roots.Add(UserDataFolder);
@@ -139,8 +144,24 @@ public sealed class DataLocator
     {
         var folders = CandidateFolders(info, dataDir);
         var gz = info.AllowsGzipFiles ? " (each plain or .gz)" : "";
+        if (!string.IsNullOrWhiteSpace(dataDir))
+        {
+            // One line: the folder the user named is the only place looked at.
+            var root = Path.GetFullPath(dataDir);
+            var state = !Directory.Exists(root) ? "does not exist"
+                : folders.Select(f => (Folder: f, Missing: MissingFiles(info, f))).MinBy(f => f.Missing.Count) is var best && best.Missing.Count < info.AllFiles.Count()
+                    ? $"{best.Folder} lacks {string.Join(", ", best.Missing)}"
+                    : $"holds no {info.Name} files";
+            return new DatasetNotFoundException(info.Name, folders,
+                $"--data-dir {root}: {state}; it is the only place looked at when given. Put {string.Join(", ", info.AllFiles)}{gz} there "
+                + $"(or in a sub-folder {string.Join(" or ", info.SubFolders)}), add --download to fetch them there, or leave --data-dir out.");
+        }
+
+        // The first line stands alone (the CLI prints only it): what is missing and every way to fix it.
+        var package = info.SystemPackage is null ? "" : $", or apt-get install {info.SystemPackage}";
         var message = new StringBuilder()
-            .Append($"Dataset '{info.Name}' ({info.DisplayName}) not found. Looked for {string.Join(", ", info.AllFiles)}{gz} in:\n");
+            .Append($"Dataset '{info.Name}' ({info.DisplayName}) not found in {folders.Count} folders. Pass --data-dir DIR, set {DataEnvironmentVariable}=DIR, add --download{package}.\n")
+            .Append($"Looked for {string.Join(", ", info.AllFiles)}{gz} in:\n");
         foreach (var folder in folders)
         {
             var missing = MissingFiles(info, folder);

@@ -40,3 +40,6 @@ public sealed class DatasetNotFoundException : Exception
 
     public IReadOnlyList<string> SearchedFolders { get; }
 }
+
+/// <summary>The requested training subset is larger than the training split: a usage error, not a data fault.</summary>
+public sealed class TrainSubsetTooLargeException(string message) : ArgumentException(message);

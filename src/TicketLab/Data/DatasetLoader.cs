@@ -78,8 +78,8 @@ public static class DatasetLoader
         {
             if (n > train.Count)
             {
-                throw new ArgumentOutOfRangeException(nameof(trainSubset), n,
-                    $"The training subset ({n}) is larger than the {train.Count} training examples of {info.Name}.");
+                throw new TrainSubsetTooLargeException(
+                    $"--train-subset {n} is larger than the {train.Count} training examples of {info.Name} in {folder}. Give at most {train.Count}, or leave it out to train on all of them.");
             }
 
             if (n < train.Count)
@@ -89,10 +89,13 @@ public static class DatasetLoader
         }
 
         var test = ReadSplit(info, folder, info.TestFiles);
-        var trainSet = ImageDataset.FromBytes(info, train.Pixels, train.Labels);
+        foreach (var split in new[] { train, test })
+            if (split.Count == 0)
+                throw new DatasetFormatException(split.Files[0], $"holds no examples; {info.Name} needs a non-empty training and test split. Replace the file(s) with a good copy (--download fetches one).");
+        var trainSet = ImageDataset.FromBytes(info, train.Pixels, train.Labels, [.. train.Files.Select(DataFile.Of)]);
         try
         {
-            return (trainSet, ImageDataset.FromBytes(info, test.Pixels, test.Labels));
+            return (trainSet, ImageDataset.FromBytes(info, test.Pixels, test.Labels, [.. test.Files.Select(DataFile.Of)]));
         }
         catch
         {

@@ -92,11 +92,12 @@ public static class IdxReader
                     $"truncated file: the header says {count} images of {rows}x{columns} ({total} bytes of pixels) but only {got} bytes follow");
             }
 
+            EnsureEnd(stream, path);
             return new IdxImages(path, count, rows, columns, pixels);
         }
         catch (InvalidDataException e)
         {
-            throw new DatasetFormatException(path, $"corrupt gzip data ({e.Message})", e);
+            throw CorruptGzip(path, e);
         }
     }
 
@@ -120,25 +121,26 @@ public static class IdxReader
                 throw new DatasetFormatException(path, $"truncated file: the header says {count} labels but only {got} bytes follow");
             }
 
+            EnsureEnd(stream, path);
             return new IdxLabels(path, labels);
         }
         catch (InvalidDataException e)
         {
-            throw new DatasetFormatException(path, $"corrupt gzip data ({e.Message})", e);
+            throw CorruptGzip(path, e);
         }
     }
 
     /// <summary>True if the file starts with the gzip magic bytes 1f 8b.</summary>
     public static bool IsGzip(string path)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+        using var file = OpenRead(path, 1);
         return IsGzip(file);
     }
 
     /// <summary>Opens a file for reading, transparently decompressing it when it is gzip.</summary>
     public static Stream OpenDecompressed(string path)
     {
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, ReadBufferSize, FileOptions.SequentialScan);
+        var file = OpenRead(path, ReadBufferSize);
         try
         {
             var gzip = IsGzip(file);
@@ -151,6 +153,35 @@ public static class IdxReader
             throw;
         }
     }
+
+    /// <summary>Opens a data file; a file that exists but cannot be read is a data fault that names the file.</summary>
+    public static FileStream OpenRead(string path, int bufferSize = ReadBufferSize)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, FileOptions.SequentialScan);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DatasetFormatException(path, "cannot be read (permission denied); make it readable or point --data-dir at a readable copy", e);
+        }
+    }
+
+    /// <summary>
+    /// Reads to the end of the stream. For gzip this is what checks the trailer's CRC-32 and length,
+    /// so a corrupted payload cannot pass as data; bytes beyond what the header describes are a fault too.
+    /// </summary>
+    private static void EnsureEnd(Stream stream, string path)
+    {
+        var buffer = new byte[ReadBufferSize];
+        long extra = 0;
+        for (int n; (n = stream.Read(buffer)) > 0;) extra += n;
+        if (extra > 0)
+            throw new DatasetFormatException(path, $"{extra} bytes follow the data its header describes; the file is damaged or not an IDX file");
+    }
+
+    private static DatasetFormatException CorruptGzip(string path, InvalidDataException inner) =>
+        new(path, "corrupt gzip data: the compressed stream is malformed or fails its CRC-32 check. Replace the file with a good copy (--download fetches one)", inner);
 
     private static bool IsGzip(FileStream file)
     {

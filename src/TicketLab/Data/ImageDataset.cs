@@ -43,6 +43,9 @@ public sealed class ImageDataset : IDisposable
 
     public int Count { get; }
 
+    /// <summary>The files the examples were read from, with their checksums (provenance of every run that uses them).</summary>
+    public IReadOnlyList<DataFile> Files { get; init; } = [];
+
     public int NumClasses => Info.NumClasses;
 
     /// <summary>
@@ -50,7 +53,7 @@ public sealed class ImageDataset : IDisposable
     /// one byte tensor, converted to float32, scaled to [0, 1] and normalized with broadcasting.
     /// </summary>
     /// <remarks>Labels are not range-checked here; <see cref="DatasetLoader"/> validates them first.</remarks>
-    public static ImageDataset FromBytes(DatasetInfo info, byte[] pixels, byte[] labels)
+    public static ImageDataset FromBytes(DatasetInfo info, byte[] pixels, byte[] labels, IReadOnlyList<DataFile>? files = null)
     {
         var count = labels.Length;
         if (pixels.LongLength != (long)count * info.ImageSize)
@@ -66,7 +69,7 @@ public sealed class ImageDataset : IDisposable
         var std = tensor(info.Std.ToArray(), [1, info.Channels, 1, 1]);
         images.sub_(mean).div_(std);
         var labelTensor = count == 0 ? zeros(0, ScalarType.Int64) : tensor(labels, ScalarType.Byte).to(ScalarType.Int64);
-        return new ImageDataset(info, images, labelTensor);
+        return new ImageDataset(info, images, labelTensor) { Files = files ?? [] };
     }
 
     public void Dispose()
@@ -77,5 +80,15 @@ public sealed class ImageDataset : IDisposable
             Images.Dispose();
             Labels.Dispose();
         }
+    }
+}
+
+/// <summary>A data file a dataset was read from: where, how large, and its SHA-256.</summary>
+public sealed record DataFile(string Path, long Bytes, string Sha256)
+{
+    public static DataFile Of(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return new DataFile(System.IO.Path.GetFullPath(path), stream.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)));
     }
 }

@@ -70,7 +70,12 @@ public sealed class HparamField
                 return null;
             if (type == typeof(string)) return text;
             if (type == typeof(int)) return int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
-            if (type == typeof(double)) return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (type == typeof(double))
+            {
+                double value = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+                // NaN and infinities would train on nothing and cannot be stored in JSON.
+                return double.IsFinite(value) ? value : throw new HparamException(Flag, $"'{text}' is not a finite number.");
+            }
             if (type == typeof(bool)) return ParseBool(text);
             if (type == typeof(StepSpec)) return StepSpec.Parse(text);
             if (type == typeof(StepSpec[]))

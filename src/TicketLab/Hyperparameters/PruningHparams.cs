@@ -16,9 +16,10 @@ public sealed record PruningHparams : IHparams
 
     public void Validate()
     {
-        if (PruningFraction is <= 0 or >= 1)
+        // Written so that NaN (every comparison false) fails too.
+        if (!(PruningFraction > 0 && PruningFraction < 1))
             throw new HparamException("--pruning-fraction", $"must be in (0, 1), got {PruningFraction}.");
-        if (PruningOutputLayerFraction is < 0 or >= 1)
+        if (PruningOutputLayerFraction is { } output && !(output >= 0 && output < 1))
             throw new HparamException("--pruning-output-layer-fraction", $"must be in [0, 1), got {PruningOutputLayerFraction}.");
     }
 }
@@ -34,7 +35,7 @@ public sealed record LotteryHparams : IHparams
 
     public void Validate()
     {
-        if (OneShotSparsity is <= 0 or >= 1)
+        if (OneShotSparsity is { } sparsity && !(sparsity > 0 && sparsity < 1))
             throw new HparamException("--one-shot-sparsity", $"must be in (0, 1), got {OneShotSparsity}.");
     }
 }

@@ -39,11 +39,11 @@ public sealed record TrainingHparams : IHparams
 
     public void Validate()
     {
-        if (!(Lr > 0)) throw new HparamException("--lr", $"must be positive, got {Lr}.");
-        if (Momentum is < 0 or >= 1) throw new HparamException("--momentum", $"must be in [0, 1), got {Momentum}.");
-        if (WeightDecay < 0) throw new HparamException("--weight-decay", $"must not be negative, got {WeightDecay}.");
+        if (!(Lr > 0 && double.IsFinite(Lr))) throw new HparamException("--lr", $"must be a positive finite number, got {Lr}.");
+        if (!(Momentum >= 0 && Momentum < 1)) throw new HparamException("--momentum", $"must be in [0, 1), got {Momentum}.");
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new HparamException("--weight-decay", $"must not be negative, got {WeightDecay}.");
         if (TrainingSteps.IsZero) throw new HparamException("--training-steps", "must be longer than 0it.");
-        if (Gamma <= 0) throw new HparamException("--gamma", $"must be positive, got {Gamma}.");
+        if (!(Gamma > 0 && double.IsFinite(Gamma))) throw new HparamException("--gamma", $"must be positive, got {Gamma}.");
         if (NesterovMomentum && (OptimizerName != OptimizerName.Sgd || Momentum == 0))
             throw new HparamException("--nesterov-momentum", "needs --optimizer-name sgd and a non-zero --momentum.");
         if (MilestoneSteps.Length > 0 && LrSchedule != LrSchedule.MultiStep)

@@ -63,9 +63,15 @@ public static class LotteryRunner
                     foreach (var t in rewound.Values) t.Dispose();
                 }
             }
+            results.Add(new LevelResult(level, mask.Density, summary));
+            if (summary.Diverged)
+            {
+                // Later levels prune this level's trained weights, which do not exist: IMP ends here.
+                context.Log.WriteLine(FormattableString.Invariant($"level {level}: {100 * mask.Density:F1}% of prunable weights remain, {summary.DivergenceText}; later levels are not run."));
+                break;
+            }
             context.Log.WriteLine(FormattableString.Invariant(
                 $"level {level}: {100 * mask.Density:F1}% of prunable weights remain, test accuracy {summary.FinalTestAccuracy:P2}{(summary.AlreadyFinished ? " (already finished)" : "")}"));
-            results.Add(new LevelResult(level, mask.Density, summary));
         }
         return results;
     }
@@ -102,7 +108,9 @@ public static class LotteryRunner
     {
         if (File.Exists(layout.MaskPath(level))) return Mask.Load(layout.MaskPath(level));
         var previous = layout.Main(level - 1);
-        if (!previous.IsFinished) throw new InvalidOperationException($"Level {level - 1} has not finished; cannot prune level {level}.");
+        if (TrainingSummary.Read(previous) is not { } previousSummary)
+            throw new InvalidDataException($"{previous.Path}: level {level - 1} has not finished; run `ticketlab lottery` with --levels {level - 1} first.");
+        previousSummary.RequireConverged($"Level {level - 1} of {desc.RunName}, which level {level} would prune,");
         using var previousMask = MaskOf(layout, level - 1, desc, context);
         var trained = TensorFile.Load(previous.FinalModelPath);
         try

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using TicketLab.Store;
+using TicketLab.Training;
 
 namespace TicketLab.Lottery;
 
@@ -12,7 +13,20 @@ public sealed record Aggregate(double Mean, double Min, double Max, int Count)
     public JsonObject ToJson() => new() { ["mean"] = Mean, ["min"] = Min, ["max"] = Max, ["replicates"] = Count };
 }
 
-public sealed record SeriesResult(Aggregate Final, Aggregate Best);
+/// <summary>
+/// One series at one level over replicates. Diverged replicates have no accuracy: they are
+/// counted apart (<see cref="Diverged"/>) and left out of the aggregates, which are null when none
+/// trained to the end.
+/// </summary>
+public sealed record SeriesResult(Aggregate? Final, Aggregate? Best, int Diverged)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["final_test_accuracy"] = Final?.ToJson(),
+        ["best_test_accuracy"] = Best?.ToJson(),
+        ["diverged_replicates"] = Diverged,
+    };
+}
 
 public sealed record LevelRow(int Level, double PercentRemaining, IReadOnlyDictionary<string, SeriesResult> Series);
 
@@ -33,11 +47,11 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
     /// <summary>Highest level up to which every ticket level's mean final accuracy is within <paramref name="tolerance"/> of the dense one.</summary>
     public int? MatchesDenseUpTo(double tolerance = 0.005)
     {
-        if (Dense is not { } dense) return null;
+        if (Dense is not { Final: { } denseFinal }) return null;
         int? last = null;
         foreach (var row in Rows.OrderBy(r => r.Level))
         {
-            if (row.Series.GetValueOrDefault(Ticket) is not { } ticket || ticket.Final.Mean < dense.Final.Mean - tolerance) break;
+            if (row.Series.GetValueOrDefault(Ticket) is not { Final: { } ticket, Diverged: 0 } || ticket.Mean < denseFinal.Mean - tolerance) break;
             last = row.Level;
         }
         return last;
@@ -49,7 +63,7 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
         if (!Directory.Exists(experiment)) throw new DirectoryNotFoundException($"{experiment}: no such lottery run in the store.");
         var replicates = Directory.EnumerateDirectories(experiment, "replicate_*")
             .Select(d => int.TryParse(Path.GetFileName(d)["replicate_".Length..], out int r) ? r : -1).Where(r => r > 0).Order().ToArray();
-        var finals = new SortedDictionary<int, Dictionary<string, (List<double> Final, List<double> Best)>>();
+        var finals = new SortedDictionary<int, Dictionary<string, (List<double> Final, List<double> Best, List<bool> Diverged)>>();
         var density = new Dictionary<int, double>();
         foreach (int replicate in replicates)
         {
@@ -59,19 +73,21 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
                 foreach (var runPath in Directory.EnumerateDirectories(layout.LevelFolder(level)))
                 {
                     var run = new RunFolder(runPath);
-                    if (run.ReadSummary() is not { } summary) continue;
+                    if (TrainingSummary.Read(run) is not { } summary) continue;
                     string series = Path.GetFileName(runPath) == "main" ? Ticket : Path.GetFileName(runPath);
                     if (series == Ticket && File.Exists(layout.MaskSummaryPath(level)))
                         density[level] = 1 - (double)JsonNode.Parse(File.ReadAllText(layout.MaskSummaryPath(level)))!["sparsity"]!;
                     if (!finals.TryGetValue(level, out var bySeries)) finals[level] = bySeries = [];
-                    if (!bySeries.TryGetValue(series, out var values)) bySeries[series] = values = ([], []);
-                    values.Final.Add((double)summary["final_test_accuracy"]!);
-                    values.Best.Add((double)summary["best_test_accuracy"]!);
+                    if (!bySeries.TryGetValue(series, out var values)) bySeries[series] = values = ([], [], []);
+                    values.Diverged.Add(summary.Diverged);
+                    if (summary.Diverged) continue;
+                    values.Final.Add(summary.FinalTestAccuracy);
+                    values.Best.Add(summary.BestTestAccuracy);
                 }
             }
         }
         var rows = finals.Select(p => new LevelRow(p.Key, 100 * density.GetValueOrDefault(p.Key, double.NaN),
-            p.Value.ToDictionary(s => s.Key, s => new SeriesResult(Aggregate.Of(s.Value.Final)!, Aggregate.Of(s.Value.Best)!)))).ToArray();
+            p.Value.ToDictionary(s => s.Key, s => new SeriesResult(Aggregate.Of(s.Value.Final), Aggregate.Of(s.Value.Best), s.Value.Diverged.Count(d => d))))).ToArray();
         return new LotteryTable(runName, replicates, rows);
     }
 
@@ -82,14 +98,14 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
         {
             var series = new JsonObject();
             foreach (var (name, result) in row.Series)
-                series[name] = new JsonObject { ["final_test_accuracy"] = result.Final.ToJson(), ["best_test_accuracy"] = result.Best.ToJson() };
+                series[name] = result.ToJson();
             rows.Add(new JsonObject { ["level"] = row.Level, ["percent_remaining"] = row.PercentRemaining, ["series"] = series });
         }
         return new JsonObject
         {
             ["lottery_run"] = RunName,
             ["replicates"] = new JsonArray(Replicates.Select(r => (JsonNode)r).ToArray()),
-            ["dense_final_test_accuracy"] = Dense?.Final.ToJson(),
+            ["dense_final_test_accuracy"] = Dense?.Final?.ToJson(),
             ["matches_dense_up_to_level"] = MatchesDenseUpTo(),
             ["levels"] = rows,
         };

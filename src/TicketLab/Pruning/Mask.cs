@@ -15,8 +15,9 @@ public sealed class Mask : IDisposable
 {
     private readonly SortedDictionary<string, Tensor> tensors = new(StringComparer.Ordinal);
 
-    public Mask(IEnumerable<KeyValuePair<string, Tensor>> tensors)
+    public Mask(IEnumerable<KeyValuePair<string, Tensor>> tensors, string source = "a computed mask")
     {
+        Source = source;
         foreach (var (name, tensor) in tensors)
         {
             var values = tensor.to_type(ScalarType.Float32).cpu();
@@ -34,7 +35,23 @@ public sealed class Mask : IDisposable
         return new(model.PrunableParameterNames.Select(n => KeyValuePair.Create(n, ones_like(parameters[n]).cpu())));
     }
 
+    /// <summary>Where the mask came from (its file), for error messages.</summary>
+    public string Source { get; }
+
     public IReadOnlyCollection<string> Names => tensors.Keys;
+
+    /// <summary>Every masked tensor must be a parameter of the model; a mask for another architecture is an error naming its file.</summary>
+    public void CheckNames(TicketModel model)
+    {
+        var parameters = model.NamedParameterMap();
+        if (tensors.Keys.FirstOrDefault(n => !parameters.ContainsKey(n)) is { } unknown)
+            throw new InvalidDataException($"{Source}: names the tensor '{unknown}', which the model ({string.Join(", ", model.PrunableParameterNames.Take(4))}, ...) does not have. "
+                + "The mask belongs to another architecture or is damaged; delete the level folder and run the command again.");
+        foreach (var (name, mask) in tensors)
+            if (!mask.shape.SequenceEqual(parameters[name].shape))
+                throw new InvalidDataException($"{Source}: '{name}' has shape [{string.Join(",", mask.shape)}], the model's weight has [{string.Join(",", parameters[name].shape)}]. "
+                    + "Delete the level folder and run the command again.");
+    }
     public Tensor this[string name] => tensors[name];
     public bool Contains(string name) => tensors.ContainsKey(name);
 
@@ -53,12 +70,12 @@ public sealed class Mask : IDisposable
     /// <summary>Zeroes pruned weights of the model in place.</summary>
     public void ApplyTo(TicketModel model)
     {
+        CheckNames(model);
         using var _ = no_grad();
         var parameters = model.NamedParameterMap();
         foreach (var (name, mask) in tensors)
         {
-            if (!parameters.TryGetValue(name, out var weight))
-                throw new InvalidDataException($"The mask names '{name}', which the model does not have.");
+            var weight = parameters[name];
             using var onDevice = mask.to(weight.device);
             weight.mul_(onDevice);
         }
@@ -67,6 +84,14 @@ public sealed class Mask : IDisposable
     public void Save(string tensorPath, string summaryPath)
     {
         TensorFile.Save(tensorPath, tensors.Select(p => (p.Key, p.Value)));
+        SaveSummary(summaryPath);
+    }
+
+    /// <summary>mask.json, the per-tensor counts beside mask.bin: the file a user reads, and a cross-check when loading.</summary>
+    public static string SummaryPathOf(string tensorPath) => System.IO.Path.ChangeExtension(tensorPath, ".json");
+
+    private void SaveSummary(string summaryPath)
+    {
         var perTensor = new JsonObject();
         foreach (var name in tensors.Keys)
         {
@@ -89,20 +114,54 @@ public sealed class Mask : IDisposable
         AtomicFile.WriteText(summaryPath, summary.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
+    /// <summary>
+    /// Reads mask.bin (whose checksum proves it intact) and checks it against mask.json beside it,
+    /// so a replaced mask cannot pass silently; a deleted mask.json is rebuilt from mask.bin.
+    /// </summary>
     public static Mask Load(string tensorPath)
     {
         var loaded = TensorFile.Load(tensorPath);
+        Mask mask;
         try
         {
-            return new Mask(loaded);
+            mask = new Mask(loaded, tensorPath);
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{tensorPath}: {e.Message}", e);
+            throw new InvalidDataException($"{tensorPath}: {e.Message} {TensorFile.RecoveryAdvice}", e);
         }
         finally
         {
             foreach (var t in loaded.Values) t.Dispose();
+        }
+        try
+        {
+            mask.CheckAgainstSummary(SummaryPathOf(tensorPath));
+        }
+        catch
+        {
+            mask.Dispose();
+            throw;
+        }
+        return mask;
+    }
+
+    private void CheckAgainstSummary(string summaryPath)
+    {
+        if (JsonRead.ObjectFile(summaryPath) is not { } summary)
+        {
+            SaveSummary(summaryPath);
+            return;
+        }
+        var perTensor = JsonRead.Object(summary, "tensors", summaryPath);
+        var names = perTensor.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray();
+        if (!names.SequenceEqual(tensors.Keys, StringComparer.Ordinal))
+            throw new InvalidDataException($"{Source}: holds tensors {string.Join(", ", tensors.Keys)} but {summaryPath} lists {string.Join(", ", names)}. {TensorFile.RecoveryAdvice}");
+        foreach (var name in names)
+        {
+            long expected = JsonRead.Integer(JsonRead.Object(perTensor, name, summaryPath), "remaining", summaryPath);
+            if (Remaining(name) != expected)
+                throw new InvalidDataException($"{Source}: '{name}' keeps {Remaining(name)} weights but {summaryPath} records {expected}. {TensorFile.RecoveryAdvice}");
         }
     }
 
@@ -124,6 +183,7 @@ public sealed class MaskConstraint : Training.IParameterConstraint
 
     public MaskConstraint(TicketModel model, Mask mask)
     {
+        mask.CheckNames(model);
         var parameters = model.NamedParameterMap();
         pairs = mask.Names.Select(n => (parameters[n], mask[n].to(parameters[n].device).DetachFromDisposeScope())).ToArray();
     }

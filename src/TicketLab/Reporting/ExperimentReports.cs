@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using TicketLab.Foundations;
 using TicketLab.Lottery;
 using TicketLab.Store;
+using TicketLab.Training;
 
 namespace TicketLab.Reporting;
 
@@ -150,6 +151,16 @@ public static class ExperimentReports
 
     // ---- lottery ----
 
+    /// <summary>"88.12% (88.50%)", with the count of diverged replicates when there are any.</summary>
+    private static string Cell(SeriesResult? result)
+    {
+        if (result is null) return "-";
+        string diverged = result.Diverged == 0 ? "" : $"diverged: {result.Diverged} of {result.Diverged + (result.Final?.Count ?? 0)}";
+        if (result.Final is not { } final) return diverged;
+        string text = $"{P(final.Mean)} ({P(result.Best!.Mean)})";
+        return diverged.Length == 0 ? text : $"{text}; {diverged}";
+    }
+
     private static Report LotteryReport(ExperimentStore store, ExperimentRef experiment, IReadOnlyList<int>? curveLevels)
     {
         var table = LotteryTable.Read(new ExperimentStore(System.IO.Path.GetDirectoryName(experiment.Path)!), experiment.Name);
@@ -157,19 +168,19 @@ public static class ExperimentReports
         var ticks = rows.Select(r => Math.Round(r.PercentRemaining, 1)).Distinct().ToArray();
         var series = table.SeriesNames.Select(name =>
         {
-            var points = rows.Where(r => r.Series.ContainsKey(name)).Select(r => (X: r.PercentRemaining, R: r.Series[name].Final)).ToArray();
+            var points = rows.Where(r => r.Series.GetValueOrDefault(name)?.Final is not null).Select(r => (X: r.PercentRemaining, R: r.Series[name].Final!)).ToArray();
             return new Series(name, points.Select(p => p.X).ToArray(), points.Select(p => 100 * p.R.Mean).ToArray(),
                 points.Select(p => 100 * p.R.Min).ToArray(), points.Select(p => 100 * p.R.Max).ToArray());
         }).Where(s => s.X.Count > 0).ToArray();
         var accuracy = new Figure("accuracy_vs_remaining", "Final test accuracy vs weights remaining", "weights remaining (%)", "test accuracy (%)", series)
         {
             LogX = true, ReverseX = true, XTicks = ticks,
-            ReferenceLines = table.Dense is { } dense ? [new ReferenceLine("dense (level 0)", 100 * dense.Final.Mean)] : [],
+            ReferenceLines = table.Dense is { Final: { } dense } ? [new ReferenceLine("dense (level 0)", 100 * dense.Mean)] : [],
         };
         var summary = new ReportTable("Test accuracy per level (mean over replicates; final, best in brackets)",
             ["level", "% weights remaining", .. table.SeriesNames],
             table.Rows.Select(r => (IReadOnlyList<string>)[r.Level.ToString(Invariant), r.PercentRemaining.ToString("F1", Invariant),
-                .. table.SeriesNames.Select(n => r.Series.GetValueOrDefault(n) is { } s ? $"{P(s.Final.Mean)} ({P(s.Best.Mean)})" : "-")]).ToArray());
+                .. table.SeriesNames.Select(n => Cell(r.Series.GetValueOrDefault(n)))]).ToArray());
         string text = $"{table.Replicates.Count} replicate(s). Bands span the minimum and maximum over replicates. "
             + (table.MatchesDenseUpTo() is { } level
                 ? $"Tickets match the dense accuracy (within 0.5 points) up to level {level} ({rows.FirstOrDefault(r => r.Level == level)?.PercentRemaining.ToString("F1", Invariant)}% of weights remaining)."
@@ -256,10 +267,14 @@ public static class ExperimentReports
         var loss = new Figure("loss_vs_step", "Loss during training", "training step (iterations)", "cross-entropy loss",
             replicates.SelectMany(r => new[] { Metric(r, "test_loss", 1), Metric(r, "train_batch_loss", 1) with { Dashed = true } }).ToArray());
         var summary = new ReportTable("Summary", ["replicate", "final test accuracy", "best test accuracy", "seconds per epoch", "images/s"],
-            replicates.Select(r => r.ReadSummary() is { } s
-                ? (IReadOnlyList<string>)[System.IO.Path.GetFileName(r.Path), P((double)s["final_test_accuracy"]!), P((double)s["best_test_accuracy"]!),
-                    ((double?)s["seconds_per_epoch"])?.ToString("F2", Invariant) ?? "-", ((double?)s["images_per_second"])?.ToString("N0", Invariant) ?? "-"]
-                : [System.IO.Path.GetFileName(r.Path), "unfinished", "-", "-", "-"]).ToArray());
+            replicates.Select(r => TrainingSummary.Read(r) switch
+            {
+                { Diverged: true } s => (IReadOnlyList<string>)[System.IO.Path.GetFileName(r.Path), s.DivergenceText, "-", "-", "-"],
+                { } s => [System.IO.Path.GetFileName(r.Path), P(s.FinalTestAccuracy), P(s.BestTestAccuracy),
+                    double.IsFinite(s.SecondsPerEpoch) ? s.SecondsPerEpoch.ToString("F2", Invariant) : "-",
+                    double.IsFinite(s.ImagesPerSecond) ? s.ImagesPerSecond.ToString("N0", Invariant) : "-"],
+                null => [System.IO.Path.GetFileName(r.Path), "unfinished", "-", "-", "-"],
+            }).ToArray());
         return new Report($"Training run {experiment.Name}", HyperparameterTables(HparamsOf(experiment)),
             [new ReportSection("Training", [summary], [accuracy, loss])]);
     }
@@ -299,8 +314,8 @@ public static class ExperimentReports
         {
             var step = StepSpec.Parse((string)row["step"]!);
             string folder = (string)row["replicates"]![0]!["folder"]!;
-            var summary = new RunFolder(System.IO.Path.Combine(folder, "copy_a")).ReadSummary();
-            int perEpoch = (int?)summary?["iterations_per_epoch"] ?? 1;
+            var summary = TrainingSummary.Read(new RunFolder(System.IO.Path.Combine(folder, "copy_a")));
+            int perEpoch = summary?.IterationsPerEpoch ?? 1;
             return step.ToStep(perEpoch).Iteration;
         }
         var x = rows.Select(Iteration).ToArray();

@@ -26,6 +26,27 @@ public sealed class ExperimentStore(string root)
         return new(root ?? (string.IsNullOrEmpty(fromEnvironment) ? DefaultRoot : fromEnvironment));
     }
 
+    /// <summary>
+    /// Checks, before any work, that results can be written here: the root is a folder (created if
+    /// missing) in which a file can be made. Problems are a <see cref="StoreException"/> naming the root.
+    /// </summary>
+    public void EnsureWritable()
+    {
+        const string fix = "Give a writable folder with --root (or TICKETLAB_ROOT).";
+        if (File.Exists(Root)) throw new StoreException($"--root {Root} is a file, not a folder. {fix}");
+        string probe = Path.Combine(Root, $".write-probe.{Environment.ProcessId}");
+        try
+        {
+            Directory.CreateDirectory(Root);
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"--root {Root}: cannot write there ({e.Message.TrimEnd('.')}). {fix}", e);
+        }
+    }
+
     public string ExperimentFolder(string runName) => Path.Combine(Root, runName);
 
     public string ReplicateFolder(string runName, int replicate) => Path.Combine(Root, runName, $"replicate_{replicate}");

@@ -7,7 +7,8 @@ public readonly record struct MetricRow(string Name, long Step, double Value);
 
 /// <summary>
 /// The metrics of a run as CSV rows <c>name,step,value</c> (step in iterations). Rows are
-/// appended and flushed as they come; resuming from a checkpoint drops rows at or after its step.
+/// appended and flushed as they come; resuming from a checkpoint keeps exactly the rows logged
+/// before it was written, so a resumed run's log equals an uninterrupted one's, row for row.
 /// </summary>
 public sealed class MetricsLog : IDisposable
 {
@@ -20,12 +21,17 @@ public sealed class MetricsLog : IDisposable
     public string Path { get; }
     public IReadOnlyList<MetricRow> Rows => rows;
 
-    /// <summary>Opens the log, keeping only rows before <paramref name="resumeIteration"/>.</summary>
-    public void Open(long resumeIteration)
+    /// <summary>Opens the log, keeping only its first <paramref name="keepRows"/> rows (those a checkpoint counted).</summary>
+    public void Open(int keepRows)
     {
         rows.Clear();
-        if (resumeIteration > 0 && File.Exists(Path))
-            rows.AddRange(Read(Path).Where(r => r.Step < resumeIteration));
+        if (keepRows > 0 && File.Exists(Path))
+        {
+            var existing = Read(Path);
+            if (existing.Count < keepRows)
+                throw new InvalidDataException($"{Path}: holds {existing.Count} rows, but the checkpoint was written after {keepRows}. Delete the checkpoint to restart the run from its beginning.");
+            rows.AddRange(existing.Take(keepRows));
+        }
         var content = new StringBuilder(Header).Append('\n');
         foreach (var row in rows) content.Append(Format(row)).Append('\n');
         Foundations.AtomicFile.WriteText(Path, content.ToString());

@@ -4,7 +4,8 @@ using TicketLab.Foundations;
 
 namespace TicketLab.Store;
 
-public enum RunState { New, Partial, Finished, Running }
+/// <summary>Where a run stands. <see cref="Diverged"/> is final: its loss stopped being finite, and rerunning gives the same.</summary>
+public enum RunState { New, Partial, Finished, Running, Diverged }
 
 /// <summary>The files of one run: hyperparameters, metrics, summary, checkpoint and saved models.</summary>
 public sealed class RunFolder(string path)
@@ -14,6 +15,8 @@ public sealed class RunFolder(string path)
     public string MetricsPath => System.IO.Path.Combine(Path, "metrics.csv");
     public string SummaryPath => System.IO.Path.Combine(Path, "summary.json");
     public string CheckpointPath => System.IO.Path.Combine(Path, "checkpoint.bin");
+    /// <summary>What produced the run: versions, device, threads, data files and their checksums, start and end times.</summary>
+    public string ProvenancePath => System.IO.Path.Combine(Path, "provenance.json");
     public string ModelsFolder => System.IO.Path.Combine(Path, "models");
 
     /// <summary>Weights saved at a step, for rewinding: <c>models/model_ep2_it0.bin</c>.</summary>
@@ -26,7 +29,7 @@ public sealed class RunFolder(string path)
     {
         get
         {
-            if (IsFinished) return RunState.Finished;
+            if (IsFinished) return JsonRead.ObjectFile(SummaryPath)?["diverged_at_step"] is null ? RunState.Finished : RunState.Diverged;
             if (IsLocked()) return RunState.Running;
             return File.Exists(CheckpointPath) || File.Exists(MetricsPath) ? RunState.Partial : RunState.New;
         }
@@ -47,22 +50,9 @@ public sealed class RunFolder(string path)
         }
     }
 
-    public JsonObject? ReadHparams() => ReadJson(HparamsPath);
-    public JsonObject? ReadSummary() => ReadJson(SummaryPath);
+    /// <summary>hparams.json as an object, or null if absent; a file that is not a JSON object is an error naming it.</summary>
+    public JsonObject? ReadHparams() => JsonRead.ObjectFile(HparamsPath);
 
     public void WriteJson(string file, JsonNode node) =>
         AtomicFile.WriteText(file, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-
-    private static JsonObject? ReadJson(string file)
-    {
-        if (!File.Exists(file)) return null;
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(file))?.AsObject();
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{file}: not valid JSON ({e.Message}).", e);
-        }
-    }
 }

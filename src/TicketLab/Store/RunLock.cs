@@ -7,19 +7,30 @@ namespace TicketLab.Store;
 public sealed class RunLock : IDisposable
 {
     private readonly FileStream stream;
+    private readonly string folder;
+    private readonly bool createdFolder;
 
-    private RunLock(FileStream stream) => this.stream = stream;
+    private RunLock(FileStream stream, string folder, bool createdFolder) =>
+        (this.stream, this.folder, this.createdFolder) = (stream, folder, createdFolder);
 
     public static RunLock Acquire(string folder)
     {
+        bool created = !Directory.Exists(folder);
         Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, "run.lock");
+        string path = LockPath(folder);
         try
         {
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            if (!File.Exists(path))
+            {
+                // The previous holder removed the file between our open and our lock: the lock we hold
+                // is on a deleted file, so take it again on the new one.
+                stream.Dispose();
+                return Acquire(folder);
+            }
             // The holder's pid goes to a separate, unlocked file so that a refused process can name it.
             File.WriteAllText(PidPath(folder), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return new RunLock(stream);
+            return new RunLock(stream, folder, created);
         }
         catch (IOException)
         {
@@ -30,8 +41,28 @@ public sealed class RunLock : IDisposable
     }
 
     private static string PidPath(string folder) => Path.Combine(folder, "run.pid");
+    private static string LockPath(string folder) => Path.Combine(folder, "run.lock");
 
-    public void Dispose() => stream.Dispose();
+    /// <summary>
+    /// Releases the lock and removes its files, so a clean exit leaves no trace of the lock; a run
+    /// folder this lock created and nothing else wrote to is removed too (no phantom "new" run).
+    /// </summary>
+    public void Dispose()
+    {
+        try
+        {
+            File.Delete(PidPath(folder));
+            File.Delete(LockPath(folder)); // deleted while held, so no other process can hold it meanwhile
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        stream.Dispose();
+        try
+        {
+            if (createdFolder && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+        }
+        catch (IOException) { }
+    }
 }
 
 public sealed class RunLockedException(string message) : Exception(message);

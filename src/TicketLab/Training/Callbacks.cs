@@ -47,13 +47,27 @@ public sealed class SaveModelCallback(RunFolder folder, Func<Step, bool> when) :
     }
 }
 
-/// <summary>Writes the resumable checkpoint at every epoch start and when interrupted.</summary>
-public sealed class CheckpointCallback(RunFolder folder) : ITrainingCallback
+/// <summary>A callback whose state spans steps (running sums), saved in checkpoints so that a resumed run logs what an uninterrupted one would.</summary>
+public interface IResumableCallback
+{
+    string StateKey { get; }
+    System.Text.Json.Nodes.JsonNode SaveState();
+    void RestoreState(System.Text.Json.Nodes.JsonNode state);
+}
+
+/// <summary>
+/// Writes the resumable checkpoint at every epoch start, when interrupted and when training
+/// diverges. Must run first at each step: it counts the metric rows logged before the step, and
+/// a resumed run logs that step's evaluations again.
+/// </summary>
+public sealed class CheckpointCallback(RunFolder folder, MetricsLog metrics, IReadOnlyList<IResumableCallback> resumables) : ITrainingCallback
 {
     private long lastSaved = -1;
+    private int rowsBeforeStep;
 
     public void AtStep(TrainingState state)
     {
+        rowsBeforeStep = metrics.Rows.Count;
         if (state.Step.IsEpochStart && !state.IsEnd && state.Step.Iteration != lastSaved) Save(state);
     }
 
@@ -62,16 +76,42 @@ public sealed class CheckpointCallback(RunFolder folder) : ITrainingCallback
         if (state.Step.Iteration != lastSaved) Save(state);
     }
 
+    public void OnDiverged(TrainingState state, double loss) => OnInterrupted(state);
+
     private void Save(TrainingState state)
     {
-        Checkpoint.Save(folder.CheckpointPath, state.Step, state.Model, state.Optimizer);
+        var callbackState = new System.Text.Json.Nodes.JsonObject();
+        foreach (var callback in resumables) callbackState[callback.StateKey] = callback.SaveState();
+        Checkpoint.Save(folder.CheckpointPath, new CheckpointHeader(state.Step, rowsBeforeStep, callbackState), state.Model, state.Optimizer);
         lastSaved = state.Step.Iteration;
+    }
+
+    /// <summary>Restores the resumable callbacks from a checkpoint's header.</summary>
+    public static void Restore(CheckpointHeader header, IEnumerable<IResumableCallback> resumables)
+    {
+        foreach (var callback in resumables)
+            if (header.CallbackState[callback.StateKey] is { } state) callback.RestoreState(state);
     }
 }
 
 /// <summary>Logs the learning rate and the mean training loss and accuracy of each epoch.</summary>
-public sealed class TrainingMetricsCallback(MetricsLog log) : ITrainingCallback
+public sealed class TrainingMetricsCallback : ITrainingCallback, IResumableCallback
 {
+    /// <summary>Set once the log is open (after the checkpoint, which restores this callback, is read).</summary>
+    public MetricsLog? Log { get; set; }
+
+    public string StateKey => "training_metrics";
+
+    public System.Text.Json.Nodes.JsonNode SaveState() =>
+        new System.Text.Json.Nodes.JsonObject { ["loss_sum"] = lossSum, ["correct"] = correct, ["examples"] = examples };
+
+    public void RestoreState(System.Text.Json.Nodes.JsonNode state)
+    {
+        lossSum = (double)state["loss_sum"]!;
+        correct = (long)state["correct"]!;
+        examples = (long)state["examples"]!;
+    }
+
     private double lossSum;
     private long correct, examples;
 
@@ -82,9 +122,9 @@ public sealed class TrainingMetricsCallback(MetricsLog log) : ITrainingCallback
         examples += result.Examples;
         var next = result.Step.Next;
         if (!next.IsEpochStart && next.Iteration != state.End.Iteration) return;
-        log.Add("train_batch_loss", next.Iteration, lossSum / examples);
-        log.Add("train_batch_accuracy", next.Iteration, (double)correct / examples);
-        log.Add("learning_rate", result.Step.Iteration, result.LearningRate);
+        Log?.Add("train_batch_loss", next.Iteration, lossSum / examples);
+        Log?.Add("train_batch_accuracy", next.Iteration, (double)correct / examples);
+        Log?.Add("learning_rate", result.Step.Iteration, result.LearningRate);
         lossSum = 0;
         correct = examples = 0;
     }

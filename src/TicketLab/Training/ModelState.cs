@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using TicketLab.Foundations;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -50,49 +51,81 @@ public static class ModelState
 }
 
 /// <summary>
-/// The resumable state of a run: the step to continue from, the model and the optimizer (its
-/// momentum buffers included), written atomically in one file.
+/// The resumable state of a run: the step to continue from, how many metric rows had been
+/// logged before that step, the state of callbacks that accumulate across steps, the model and
+/// the optimizer (its momentum buffers included). Written atomically in one checksummed file.
 /// </summary>
+public sealed record CheckpointHeader(Step Step, int MetricRows, JsonObject CallbackState);
+
 public static class Checkpoint
 {
-    private const string Magic = "TLCHECKPOINT1";
+    private const string Magic = "TLCHECKPOINT2";
 
-    public static void Save(string path, Step step, nn.Module model, OptimizerHelper optimizer) =>
+    public static void Save(string path, CheckpointHeader header, nn.Module model, OptimizerHelper optimizer) =>
         AtomicFile.Write(path, stream =>
         {
-            using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+            using (var magic = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) magic.Write(Magic);
+            Checksummed.Write(stream, body =>
             {
-                writer.Write(Magic);
-                writer.Write(step.Iteration);
-                writer.Write(step.IterationsPerEpoch);
-            }
-            ModelState.Write(model, stream);
-            using var optimizerWriter = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            optimizer.save_state_dict(optimizerWriter);
+                using (var writer = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
+                {
+                    writer.Write(header.Step.Iteration);
+                    writer.Write(header.Step.IterationsPerEpoch);
+                    writer.Write(header.MetricRows);
+                    writer.Write(header.CallbackState.ToJsonString());
+                }
+                ModelState.Write(model, body);
+                using var optimizerWriter = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true);
+                optimizer.save_state_dict(optimizerWriter);
+            });
         });
 
-    /// <summary>Restores model and optimizer; returns the step to continue from.</summary>
-    public static Step Load(string path, nn.Module model, OptimizerHelper optimizer)
+    /// <summary>
+    /// Restores model and optimizer and returns the header. The header must describe a step in
+    /// [<paramref name="first"/>, <paramref name="end"/>) of this run; anything else means the file
+    /// is not this run's checkpoint, and using it would give wrong weights.
+    /// </summary>
+    public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper optimizer, Step first, Step end)
     {
         try
         {
             using var stream = File.OpenRead(path);
-            Step step;
-            using (var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+            using (var magic = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+                if (magic.ReadString() != Magic) throw new InvalidDataException("bad magic, or written by an older TicketLab");
+            return Checksummed.Read(stream, body =>
             {
-                if (reader.ReadString() != Magic) throw new InvalidDataException("bad magic");
-                step = new Step(reader.ReadInt64(), reader.ReadInt32());
-            }
-            var tensors = TensorFile.Read(stream);
-            try { ModelState.Copy(model, tensors, path); }
-            finally { foreach (var t in tensors.Values) t.Dispose(); }
-            using var optimizerReader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            optimizer.load_state_dict(optimizerReader);
-            return step;
+                CheckpointHeader header;
+                using (var reader = new BinaryReader(body, System.Text.Encoding.UTF8, leaveOpen: true))
+                {
+                    var step = new Step(reader.ReadInt64(), reader.ReadInt32());
+                    int rows = reader.ReadInt32();
+                    var state = System.Text.Json.Nodes.JsonNode.Parse(reader.ReadString()) as JsonObject
+                        ?? throw new InvalidDataException("garbled header: callback state is not a JSON object");
+                    header = new CheckpointHeader(step, rows, state);
+                }
+                Validate(header, first, end);
+                var tensors = TensorFile.Read(body);
+                try { ModelState.Copy(model, tensors, path); }
+                finally { foreach (var t in tensors.Values) t.Dispose(); }
+                using var optimizerReader = new BinaryReader(body, System.Text.Encoding.UTF8, leaveOpen: true);
+                optimizer.load_state_dict(optimizerReader);
+                return header;
+            });
         }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException or FormatException
+                                      or System.Text.Json.JsonException or IOException)
         {
-            throw new InvalidDataException($"{path}: unreadable checkpoint ({e.Message}). Delete it to restart the run from the beginning.", e);
+            throw new InvalidDataException($"{path}: unusable checkpoint ({e.Message}). Delete it to restart the run from its beginning.", e);
         }
+    }
+
+    private static void Validate(CheckpointHeader header, Step first, Step end)
+    {
+        var step = header.Step;
+        if (step.IterationsPerEpoch != end.IterationsPerEpoch)
+            throw new InvalidDataException($"garbled header: written with {step.IterationsPerEpoch} iterations per epoch, the run has {end.IterationsPerEpoch}");
+        if (step.Iteration < first.Iteration || step.Iteration >= end.Iteration)
+            throw new InvalidDataException($"garbled header: step {step.Iteration} lies outside this run's steps {first.Iteration}..{end.Iteration - 1}");
+        if (header.MetricRows < 0) throw new InvalidDataException($"garbled header: {header.MetricRows} metric rows");
     }
 }

@@ -47,7 +47,7 @@ public sealed class DataSource(string? dataDir = null, bool download = false)
 
     private static ImageDataset OnDevice(ImageDataset dataset, Device device)
     {
-        var moved = new ImageDataset(dataset.Info, dataset.Images.to(device), dataset.Labels.to(device));
+        var moved = new ImageDataset(dataset.Info, dataset.Images.to(device), dataset.Labels.to(device)) { Files = dataset.Files };
         dataset.Dispose();
         return moved;
     }

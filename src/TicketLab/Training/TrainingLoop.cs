@@ -32,7 +32,13 @@ public interface ITrainingCallback
 
     /// <summary>Cancellation arrived before <c>state.Step</c> was trained.</summary>
     void OnInterrupted(TrainingState state) { }
+
+    /// <summary>Training at <c>state.Step</c> gave a non-finite loss (or the weights are no longer finite); nothing was applied.</summary>
+    void OnDiverged(TrainingState state, double loss) { }
 }
+
+/// <summary>The first step at which training stopped being finite: the loss there, or NaN weights found at an epoch start.</summary>
+public readonly record struct Divergence(Step Step, double Loss, string Cause);
 
 /// <summary>
 /// A rule the parameters keep through training, e.g. pruned weights stay exactly zero.
@@ -57,8 +63,12 @@ public sealed class TrainingLoop
     /// <summary>Keeps parameters within a constraint around every optimizer step (a pruning mask).</summary>
     public IParameterConstraint? Constraint { get; init; }
 
-    /// <summary>Trains from <paramref name="start"/> up to <paramref name="end"/>. Throws <see cref="OperationCanceledException"/> after telling the callbacks.</summary>
-    public void Run(Step start, Step end, CancellationToken cancellation)
+    /// <summary>
+    /// Trains from <paramref name="start"/> up to <paramref name="end"/>, or until the loss stops
+    /// being finite: then it returns where, without applying that step, so the weights stay the
+    /// last finite ones. Throws <see cref="OperationCanceledException"/> after telling the callbacks.
+    /// </summary>
+    public Divergence? Run(Step start, Step end, CancellationToken cancellation)
     {
         var schedule = new LearningRateSchedule(Hparams, Batches.IterationsPerEpoch);
         var state = new TrainingState { Model = Model, Optimizer = Optimizer, End = end, Step = start };
@@ -66,6 +76,9 @@ public sealed class TrainingLoop
         for (var step = start; ; step = step.Next)
         {
             state.Step = step;
+            // Weights can overflow while the loss still reads finite; an epoch boundary is a cheap place to look.
+            if (step.IsEpochStart && step > start && !ParametersAreFinite())
+                return Diverged(state, new Divergence(step, double.NaN, "the weights are no longer finite"));
             foreach (var callback in Callbacks) callback.AtStep(state);
             if (step >= end) break;
             if (cancellation.IsCancellationRequested)
@@ -83,14 +96,31 @@ public sealed class TrainingLoop
                 Optimizer.zero_grad();
                 var logits = Model.forward(images);
                 var loss = nn.functional.cross_entropy(logits, labels);
+                float lossValue = loss.item<float>();
+                if (!float.IsFinite(lossValue))
+                    return Diverged(state, new Divergence(step, lossValue, $"the training loss is {lossValue}"));
                 loss.backward();
                 Constraint?.BeforeOptimizerStep();
                 Optimizer.step();
                 using var __ = no_grad();
                 long correct = logits.argmax(1).eq(labels).sum().item<long>();
-                result = new IterationResult(step, loss.item<float>(), correct, labels.shape[0], lr);
+                result = new IterationResult(step, lossValue, correct, labels.shape[0], lr);
             }
             foreach (var callback in Callbacks) callback.AfterIteration(state, result);
         }
+        return null;
+    }
+
+    private Divergence Diverged(TrainingState state, Divergence divergence)
+    {
+        foreach (var callback in Callbacks) callback.OnDiverged(state, divergence.Loss);
+        return divergence;
+    }
+
+    private bool ParametersAreFinite()
+    {
+        using var _ = NewDisposeScope();
+        using var __ = no_grad();
+        return Model.parameters().All(p => p.isfinite().all().item<bool>());
     }
 }

@@ -35,49 +35,6 @@ public sealed record TrainingStart
     public Func<TicketModel, IParameterConstraint>? Constraint { get; init; }
 }
 
-public sealed record TrainingSummary
-{
-    public required string Folder { get; init; }
-    public required double FinalTestAccuracy { get; init; }
-    public required double FinalTestLoss { get; init; }
-    public required double BestTestAccuracy { get; init; }
-    public required long BestTestAccuracyStep { get; init; }
-    public required long Iterations { get; init; }
-    public required int IterationsPerEpoch { get; init; }
-    public double SecondsPerEpoch { get; init; }
-    public double ImagesPerSecond { get; init; }
-    public double WallSeconds { get; init; }
-    public bool AlreadyFinished { get; init; }
-
-    public JsonObject ToJson() => new()
-    {
-        ["final_test_accuracy"] = FinalTestAccuracy,
-        ["final_test_loss"] = FinalTestLoss,
-        ["best_test_accuracy"] = BestTestAccuracy,
-        ["best_test_accuracy_step"] = BestTestAccuracyStep,
-        ["iterations"] = Iterations,
-        ["iterations_per_epoch"] = IterationsPerEpoch,
-        ["seconds_per_epoch"] = double.IsFinite(SecondsPerEpoch) ? SecondsPerEpoch : null,
-        ["images_per_second"] = double.IsFinite(ImagesPerSecond) ? ImagesPerSecond : null,
-        ["wall_seconds"] = WallSeconds,
-    };
-
-    public static TrainingSummary FromJson(string folder, JsonObject json) => new()
-    {
-        Folder = folder,
-        FinalTestAccuracy = (double)json["final_test_accuracy"]!,
-        FinalTestLoss = (double)json["final_test_loss"]!,
-        BestTestAccuracy = (double)json["best_test_accuracy"]!,
-        BestTestAccuracyStep = (long)json["best_test_accuracy_step"]!,
-        Iterations = (long)json["iterations"]!,
-        IterationsPerEpoch = (int)json["iterations_per_epoch"]!,
-        SecondsPerEpoch = (double?)json["seconds_per_epoch"] ?? double.NaN,
-        ImagesPerSecond = (double?)json["images_per_second"] ?? double.NaN,
-        WallSeconds = (double?)json["wall_seconds"] ?? 0,
-        AlreadyFinished = true,
-    };
-}
-
 /// <summary>
 /// Trains one run into its folder: skips it if finished, resumes it from its checkpoint if
 /// interrupted, and otherwise starts it; ends by writing summary.json.
@@ -97,12 +54,13 @@ public static class TrainingRunner
         RunContext context, TrainingStart? start, JsonObject? extraHparams)
     {
         desc.Validate();
-        if (folder.ReadSummary() is { } done) return TrainingSummary.FromJson(folder.Path, done);
+        if (TrainingSummary.Read(folder) is { } done) return done;
 
-        using var runLock = RunLock.Acquire(folder.Path);
-        if (folder.ReadSummary() is { } doneMeanwhile) return TrainingSummary.FromJson(folder.Path, doneMeanwhile);
-
+        // Data first: a run that cannot start leaves nothing in the store.
         var (train, test) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
+        using var runLock = RunLock.Acquire(folder.Path);
+        if (TrainingSummary.Read(folder) is { } doneMeanwhile) return doneMeanwhile;
+
         bool augment = train.Info.AugmentTraining && !desc.Dataset.DoNotAugment;
         var batches = new TrainingBatches(train, desc.Dataset.BatchSize, DataOrderSeed(desc, replicate), augment);
         int perEpoch = batches.IterationsPerEpoch;
@@ -113,31 +71,41 @@ public static class TrainingRunner
         model.to(context.Device);
         using var optimizer = OptimizerFactory.Create(desc.Training, model.parameters());
 
+        var dataFiles = train.Files.Concat(test.Files).DistinctBy(f => f.Path).ToArray();
         var hparams = desc.ToJson();
         hparams["replicate"] = replicate;
         hparams["model_init_seed"] = ModelSeed(desc, replicate);
         hparams["data_order_seed"] = DataOrderSeed(desc, replicate);
         hparams["run_name"] = desc.RunName;
+        hparams["data_files"] = new JsonArray(dataFiles.Select(f => (JsonNode)new JsonObject { ["path"] = f.Path, ["sha256"] = f.Sha256 }).ToArray());
         if (extraHparams is not null)
             foreach (var (key, value) in extraHparams) hparams[key] = value?.DeepClone();
         folder.WriteJson(folder.HparamsPath, hparams);
+        foreach (var file in dataFiles) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
 
         Step origin = start?.StartStep.ToStep(perEpoch) ?? Step.Zero(perEpoch);
+        if (origin >= end)
+            throw new HparamException("--rewind-step", $"the run starts at iteration {origin.Iteration}, at or past its end ({end.Iteration}); choose a step before the end of training.");
         Step first = origin;
         if (start?.InitialState is { } initial) ModelState.Copy(model, initial, "initial state");
         var constraint = start?.Constraint?.Invoke(model);
         constraint?.Apply();
 
+        var trainingMetrics = new TrainingMetricsCallback();
+        IResumableCallback[] resumables = [trainingMetrics];
+        int keepRows = 0;
         if (File.Exists(folder.CheckpointPath))
         {
-            first = Checkpoint.Load(folder.CheckpointPath, model, optimizer);
-            if (first.IterationsPerEpoch != perEpoch)
-                throw new InvalidDataException($"{folder.CheckpointPath}: was written with {first.IterationsPerEpoch} iterations per epoch, the run now has {perEpoch}. Delete the folder to start again.");
+            var header = Checkpoint.Load(folder.CheckpointPath, model, optimizer, origin, end);
+            first = header.Step;
+            keepRows = header.MetricRows;
+            CheckpointCallback.Restore(header, resumables);
             context.Log.WriteLine($"Resuming {folder.Path} from step {first} (iteration {first.Iteration}).");
         }
 
         using var metrics = new MetricsLog(folder.MetricsPath);
-        metrics.Open(first.Iteration);
+        metrics.Open(keepRows);
+        trainingMetrics.Log = metrics;
 
         var evaluateWhen = options.EvaluateEveryEpoch ? When.EveryEpoch : (_ => false);
         // With per-epoch evaluation the starting point is evaluated too: for a rewound ticket it is the accuracy before retraining.
@@ -148,12 +116,12 @@ public static class TrainingRunner
         var testEvaluation = new EvaluationCallback(test, "test", evaluateWhen, metrics);
         var callbacks = new List<ITrainingCallback>
         {
+            new CheckpointCallback(folder, metrics, resumables), // first: it counts the rows logged before each step
             new SaveModelCallback(folder, When.AtSteps(options.SaveSteps.Select(s => s.ToStep(perEpoch)).Append(Step.Zero(perEpoch)).Append(origin))),
             testEvaluation,
         };
         if (options.EvaluateTrainSet) callbacks.Add(new EvaluationCallback(train, "train", evaluateWhen, metrics));
-        callbacks.Add(new TrainingMetricsCallback(metrics));
-        callbacks.Add(new CheckpointCallback(folder));
+        callbacks.Add(trainingMetrics);
         callbacks.AddRange(context.Observers(folder, metrics));
         callbacks.Add(timing);
 
@@ -162,11 +130,26 @@ public static class TrainingRunner
             Model = model, Optimizer = optimizer, Hparams = desc.Training, Batches = batches,
             Callbacks = callbacks, Constraint = constraint,
         };
-        loop.Run(first, end, context.Cancellation);
+        var provenance = Provenance.Begin(folder, context.Device, dataFiles, first);
+        Divergence? divergence;
+        try
+        {
+            divergence = loop.Run(first, end, context.Cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            provenance.End("interrupted", null);
+            throw;
+        }
+        catch
+        {
+            provenance.End("failed", null);
+            throw;
+        }
 
         var testAccuracies = metrics.Rows.Where(r => r.Name == "test_accuracy").ToArray();
-        var best = testAccuracies.MaxBy(r => r.Value);
-        var final = testEvaluation.Last!.Value;
+        var best = testAccuracies.Length > 0 ? testAccuracies.MaxBy(r => r.Value) : new MetricRow("test_accuracy", 0, double.NaN);
+        var final = divergence is null ? testEvaluation.Last!.Value : new EvaluationResult(double.NaN, double.NaN, 0);
         var summary = new TrainingSummary
         {
             Folder = folder.Path,
@@ -174,14 +157,18 @@ public static class TrainingRunner
             FinalTestLoss = final.Loss,
             BestTestAccuracy = best.Value,
             BestTestAccuracyStep = best.Step,
-            Iterations = end.Iteration,
+            Iterations = divergence?.Step.Iteration ?? end.Iteration,
             IterationsPerEpoch = perEpoch,
             SecondsPerEpoch = timing.SecondsPerEpoch,
             ImagesPerSecond = timing.ImagesPerSecond,
             WallSeconds = timing.WallSeconds,
+            DivergedAtStep = divergence?.Step.Iteration,
+            DivergenceCause = divergence?.Cause,
         };
         folder.WriteJson(folder.SummaryPath, summary.ToJson());
-        File.Delete(folder.CheckpointPath);
+        // A diverged run keeps its checkpoint (the last finite weights' state) for inspection.
+        if (divergence is null) File.Delete(folder.CheckpointPath);
+        provenance.End(divergence is null ? "finished" : "diverged", summary.Iterations);
         return summary;
     }
 }

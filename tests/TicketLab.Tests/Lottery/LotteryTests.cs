@@ -153,7 +153,7 @@ public sealed class LotteryTests : IDisposable
 
         var table = LotteryTable.Read(context.Store, desc.RunName);
         Assert.Equal(["ticket", .. new[] { Path.GetFileName(prune.Folder), Path.GetFileName(reinit.Folder), Path.GetFileName(retrain.Folder) }.Order(StringComparer.Ordinal)], table.SeriesNames);
-        Assert.Equal(reinit.FinalTestAccuracy, table.Rows[2].Series[Path.GetFileName(reinit.Folder)].Final.Mean);
+        Assert.Equal(reinit.FinalTestAccuracy, table.Rows[2].Series[Path.GetFileName(reinit.Folder)].Final!.Mean);
     }
 
     [Fact]

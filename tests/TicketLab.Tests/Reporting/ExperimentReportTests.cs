@@ -74,10 +74,10 @@ public sealed class ExperimentReportTests : IDisposable
         var rows = ReadCsv(temp.Combine("report", "figures", "accuracy_vs_remaining.csv"));
         for (int level = 0; level <= 2; level++)
         {
-            var summary = new RunFolder(Path.Combine(store, runName, "replicate_1", $"level_{level}", "main")).ReadSummary()!;
+            var summary = TicketLab.Training.TrainingSummary.Read(new RunFolder(Path.Combine(store, runName, "replicate_1", $"level_{level}", "main")))!;
             var mask = JsonNode.Parse(File.ReadAllText(Path.Combine(store, runName, "replicate_1", $"level_{level}", "main", "mask.json")))!;
             var point = rows.Single(r => r.Series == "ticket" && Math.Abs(r.X!.Value - 100 * (1 - (double)mask["sparsity"]!)) < 1e-9);
-            Assert.Equal(100 * (double)summary["final_test_accuracy"]!, point.Y, 12);
+            Assert.Equal(100 * summary.FinalTestAccuracy, point.Y, 12);
         }
         Assert.Contains(rows, r => r.Series.StartsWith("random_reinit"));
         Assert.Contains(rows, r => r.Series == "dense (level 0)" && r.X is null);

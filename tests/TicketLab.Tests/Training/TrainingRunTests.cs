@@ -91,9 +91,8 @@ public sealed class TrainingRunTests : IDisposable
 
         var resumed = TrainingRunner.Train(desc, 1, new RunOptions(), TestRuns.Context(temp.Combine("resumed"), data));
         AssertSameWeights(Path.Combine(reference.Folder, "models", "model_final.bin"), Path.Combine(resumed.Folder, "models", "model_final.bin"));
-        var expectedRows = MetricsLog.Read(Path.Combine(reference.Folder, "metrics.csv")).Where(r => r.Name.StartsWith("test_"));
-        var resumedRows = MetricsLog.Read(folder.MetricsPath).Where(r => r.Name.StartsWith("test_"));
-        Assert.Equal(expectedRows, resumedRows);
+        // Row for row, the mid-epoch training loss included: the resumed epoch's mean covers the whole epoch.
+        Assert.Equal(File.ReadAllText(Path.Combine(reference.Folder, "metrics.csv")), File.ReadAllText(folder.MetricsPath));
     }
 
     [Fact]
@@ -128,6 +127,8 @@ public sealed class TrainingRunTests : IDisposable
 
         var resumed = TrainingRunner.Train(desc, 1, new RunOptions(), TestRuns.Context(root, data));
         AssertSameWeights(Path.Combine(reference.Folder, "models", "model_final.bin"), Path.Combine(resumed.Folder, "models", "model_final.bin"));
+        // The rows at the checkpoint's step (epoch-end training loss and accuracy) survive the kill too.
+        Assert.Equal(File.ReadAllText(Path.Combine(reference.Folder, "metrics.csv")), File.ReadAllText(folder.MetricsPath));
     }
 
     [Fact]

@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+
+namespace TicketLab.Foundations;
+
+/// <summary>
+/// A body followed by the SHA-256 of its bytes: how the store's binary files (tensor files,
+/// checkpoints) prove on reading that not one bit changed since they were written.
+/// </summary>
+public static class Checksummed
+{
+    public const int HashBytes = 32;
+
+    /// <summary>The bytes differ from those written: a damaged disk, an edit, a partial copy.</summary>
+    public const string MismatchMessage = "checksum mismatch: the file's bytes changed after it was written";
+
+    /// <summary>Writes what <paramref name="body"/> writes, then its SHA-256.</summary>
+    public static void Write(Stream stream, Action<Stream> body)
+    {
+        using var hashing = new HashingStream(stream);
+        body(hashing);
+        stream.Write(hashing.Hash());
+    }
+
+    /// <summary>Reads the body through <paramref name="body"/>, then checks the SHA-256 after it.</summary>
+    /// <exception cref="InvalidDataException">The bytes read do not match the stored checksum.</exception>
+    public static T Read<T>(Stream stream, Func<Stream, T> body)
+    {
+        using var hashing = new HashingStream(stream);
+        var value = body(hashing);
+        Span<byte> stored = stackalloc byte[HashBytes];
+        if (stream.ReadAtLeast(stored, HashBytes, throwOnEndOfStream: false) != HashBytes)
+            throw new EndOfStreamException("the checksum at the end is missing (truncated file)");
+        if (!stored.SequenceEqual(hashing.Hash()))
+            throw new InvalidDataException(MismatchMessage);
+        return value;
+    }
+
+    /// <summary>Passes bytes through to an inner stream, hashing every byte read or written.</summary>
+    private sealed class HashingStream(Stream inner) : Stream
+    {
+        private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public byte[] Hash() => hash.GetCurrentHash();
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public override int Read(Span<byte> buffer)
+        {
+            int n = inner.Read(buffer);
+            hash.AppendData(buffer[..n]);
+            return n;
+        }
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            hash.AppendData(buffer);
+            inner.Write(buffer);
+        }
+
+        public override bool CanRead => inner.CanRead;
+        public override bool CanSeek => false;
+        public override bool CanWrite => inner.CanWrite;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) hash.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}
+
