@@ -21,10 +21,15 @@ public static class Checksummed
         stream.Write(hashing.Hash());
     }
 
-    /// <summary>Reads the body through <paramref name="body"/>, then checks the SHA-256 after it.</summary>
-    /// <exception cref="InvalidDataException">The bytes read do not match the stored checksum.</exception>
+    /// <summary>
+    /// Reads the body through <paramref name="body"/>, then checks the SHA-256 after it. A seekable
+    /// stream (a file) is verified before any of it is parsed, so a damaged file is reported as
+    /// damaged rather than as whatever its garbled fields happen to say.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes do not match the stored checksum.</exception>
     public static T Read<T>(Stream stream, Func<Stream, T> body)
     {
+        if (stream.CanSeek) Verify(stream);
         using var hashing = new HashingStream(stream);
         var value = body(hashing);
         Span<byte> stored = stackalloc byte[HashBytes];
@@ -33,6 +38,25 @@ public static class Checksummed
         if (!stored.SequenceEqual(hashing.Hash()))
             throw new InvalidDataException(MismatchMessage);
         return value;
+    }
+
+    private static void Verify(Stream stream)
+    {
+        long start = stream.Position, length = stream.Length - start - HashBytes;
+        if (length < 0) throw new EndOfStreamException("the checksum at the end is missing (truncated file)");
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        for (long left = length; left > 0;)
+        {
+            int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (n == 0) throw new EndOfStreamException("truncated file");
+            hash.AppendData(buffer, 0, n);
+            left -= n;
+        }
+        Span<byte> stored = stackalloc byte[HashBytes];
+        stream.ReadExactly(stored);
+        if (!stored.SequenceEqual(hash.GetCurrentHash())) throw new InvalidDataException(MismatchMessage);
+        stream.Position = start;
     }
 
     /// <summary>Passes bytes through to an inner stream, hashing every byte read or written.</summary>
