@@ -82,6 +82,7 @@ public static class InstabilityAnalysis
     public static InstabilityResult Run(InstabilityStart start, int replicate, InterpolationOptions interpolation, RunOptions options, RunContext context)
     {
         var folder = context.Store.ReplicateFolder(start.RunName, replicate);
+        LotteryRunner.IterationsPerEpoch(start.Training, context); // loads the data first: a run that cannot start writes nothing
         Directory.CreateDirectory(folder);
         AtomicFile.WriteText(Path.Combine(folder, "..", "analysis.json"), start.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 

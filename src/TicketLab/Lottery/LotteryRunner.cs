@@ -27,6 +27,7 @@ public static class LotteryRunner
         if (desc.Lottery.OneShotSparsity is not null) levels = Math.Min(levels, 1);
         var layout = Layout(context, desc, replicate);
         var lotteryJson = new JsonObject { ["lottery_run"] = desc.RunName, ["lottery"] = desc.ToJson() };
+        IterationsPerEpoch(desc.Training, context); // loads the data first: a run that cannot start writes nothing
         Directory.CreateDirectory(layout.Path);
         AtomicFile.WriteText(Path.Combine(layout.Path, "lottery.json"), lotteryJson.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 

@@ -426,6 +426,9 @@ public sealed class FaultTableTests : IDisposable
         var (code, _, _) = Run(Train("--data-dir", temp.Combine("no-data"), "--lr", "0.03"));
         Assert.Equal(CommandErrors.DataError, code);
         Assert.Single(Directory.GetDirectories(store, "train_*")); // only the finished run
+        var (lotteryCode, _, _) = Run(["lottery", .. Recipe("1ep", "--data-dir", temp.Combine("no-data")), "--levels", "1"]);
+        Assert.Equal(CommandErrors.DataError, lotteryCode);
+        Assert.Empty(Directory.GetDirectories(store, "lottery_*"));
     }
 
     [Fact]
