@@ -41,10 +41,9 @@ internal static class LotteryTableView
     /// <summary>"88.12 [87.90-88.34]; 88.50", with "diverged" for replicates whose loss stopped being finite.</summary>
     private static string Format(SeriesResult result)
     {
-        string diverged = result.Diverged == 0 ? "" : $"diverged: {result.Diverged} of {result.Diverged + (result.Final?.Count ?? 0)}";
-        if (result.Final is not { } final) return diverged;
+        if (result.Final is not { } final) return result.DivergedNote;
         string text = string.Create(CultureInfo.InvariantCulture, $"{Format(final)}; {result.Best!.Mean * 100:F2}");
-        return diverged.Length == 0 ? text : $"{text} ({diverged})";
+        return result.Diverged == 0 ? text : $"{text} ({result.DivergedNote})";
     }
 
     private static string Format(Aggregate value) => value.Count == 1

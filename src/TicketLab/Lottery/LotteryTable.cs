@@ -20,6 +20,9 @@ public sealed record Aggregate(double Mean, double Min, double Max, int Count)
 /// </summary>
 public sealed record SeriesResult(Aggregate? Final, Aggregate? Best, int Diverged)
 {
+    /// <summary>"diverged: 1 of 3" when some replicates diverged, else empty: shown beside the accuracies.</summary>
+    public string DivergedNote => Diverged == 0 ? "" : $"diverged: {Diverged} of {Diverged + (Final?.Count ?? 0)}";
+
     public JsonObject ToJson() => new()
     {
         ["final_test_accuracy"] = Final?.ToJson(),

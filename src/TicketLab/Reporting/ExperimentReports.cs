@@ -155,10 +155,9 @@ public static class ExperimentReports
     private static string Cell(SeriesResult? result)
     {
         if (result is null) return "-";
-        string diverged = result.Diverged == 0 ? "" : $"diverged: {result.Diverged} of {result.Diverged + (result.Final?.Count ?? 0)}";
-        if (result.Final is not { } final) return diverged;
+        if (result.Final is not { } final) return result.DivergedNote;
         string text = $"{P(final.Mean)} ({P(result.Best!.Mean)})";
-        return diverged.Length == 0 ? text : $"{text}; {diverged}";
+        return result.Diverged == 0 ? text : $"{text}; {result.DivergedNote}";
     }
 
     private static Report LotteryReport(ExperimentStore store, ExperimentRef experiment, IReadOnlyList<int>? curveLevels)

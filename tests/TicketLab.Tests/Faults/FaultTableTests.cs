@@ -473,14 +473,6 @@ public sealed class FaultTableTests : IDisposable
         Assert.True(File.Exists(folder.CheckpointPath));
         Assert.Equal(RunState.Partial, folder.State);
     }
-
-    private sealed class CancelAt(long iteration, CancellationTokenSource source) : ITrainingCallback
-    {
-        public void AtStep(TrainingState state)
-        {
-            if (state.Step.Iteration == iteration) source.Cancel();
-        }
-    }
 }
 
 /// <summary>Runs the CLI in a child process, as the user nobody when this process is root (permissions do not bind root).</summary>

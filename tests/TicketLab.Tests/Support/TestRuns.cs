@@ -4,6 +4,15 @@ using TicketLab.Training;
 
 namespace TicketLab.Tests.Support;
 
+/// <summary>Cancels a run as it reaches an iteration, as Ctrl-C would.</summary>
+public sealed class CancelAt(long iteration, CancellationTokenSource source) : ITrainingCallback
+{
+    public void AtStep(TrainingState state)
+    {
+        if (state.Step.Iteration == iteration) source.Cancel();
+    }
+}
+
 /// <summary>Tiny training recipes on <see cref="LearnableData"/>, fast enough for unit tests.</summary>
 public static class TestRuns
 {

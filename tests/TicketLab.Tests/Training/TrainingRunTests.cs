@@ -159,12 +159,4 @@ public sealed class TrainingRunTests : IDisposable
         long longRun = LiveAfter("8ep");
         Assert.Equal(shortRun, longRun);
     }
-
-    private sealed class CancelAt(long iteration, CancellationTokenSource source) : ITrainingCallback
-    {
-        public void AtStep(TrainingState state)
-        {
-            if (state.Step.Iteration == iteration) source.Cancel();
-        }
-    }
 }
