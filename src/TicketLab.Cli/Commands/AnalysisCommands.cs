@@ -17,7 +17,7 @@ internal sealed class InterpolationBinding
     public Option<int> Points { get; } = new("--points") { Description = "Interpolation coefficients, evenly spaced in [0,1], endpoints included", DefaultValueFactory = _ => 30 };
     public Option<int?> TestExamples { get; } = new("--test-examples") { Description = "Evaluate each point on the first N test examples only [default: the whole test set]" };
     public Option<int> TrainExamples { get; } = new("--train-examples") { Description = "Also measure error and loss on this many training examples at each point", DefaultValueFactory = _ => 0 };
-    public Option<int> BnRecalibrate { get; } = new("--bn-recalibrate") { Description = "Re-estimate batch-norm statistics on N training batches at each point (default: interpolate them)", DefaultValueFactory = _ => 0 };
+    public Option<int> BnRecalibrate { get; } = new("--bn-recalibrate") { Description = "Re-estimate batch-norm statistics on N training batches at each point (0: interpolate them; no effect without batch norm)", DefaultValueFactory = _ => InterpolationOptions.DefaultBnRecalibrationBatches };
 
     public void AddTo(Command command)
     {
@@ -43,8 +43,22 @@ internal sealed class InterpolationBinding
 
 internal static class AnalysisCommands
 {
+    /// <summary>Frankle et al. (2020) call a network stable when the error barrier is under 2 percentage points.</summary>
+    private static Option<double> StabilityThreshold() => new("--stability-threshold")
+    {
+        Description = "Error barrier (as a fraction) under which training counts as stable to SGD noise (Frankle et al. 2020: 0.02)",
+        DefaultValueFactory = _ => 0.02,
+    };
+
+    private static double ReadThreshold(ParseResult result, Option<double> option)
+    {
+        double value = result.GetValue(option);
+        if (!(value > 0 && value < 1)) throw new HparamException(option.Name, $"must be a fraction in (0, 1), got {value}.");
+        return value;
+    }
+
     /// <summary><c>ticketlab instability</c>: train two copies from one state with different data orders and interpolate.</summary>
-    public static Command Instability(CliEnvironment environment, TrainingDesc defaults)
+    public static Command Instability(CliEnvironment environment, PresetDefaults defaults)
     {
         var options = new LotteryOptions(defaults);
         var interpolation = new InterpolationBinding();
@@ -55,9 +69,12 @@ internal static class AnalysisCommands
         interpolation.AddTo(command);
         command.Options.Add(startStep);
         command.Options.Add(level);
+        var threshold = StabilityThreshold();
+        command.Options.Add(threshold);
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
             var interpolationOptions = interpolation.Read(result);
+            double stability = ReadThreshold(result, threshold);
             var (output, lottery, runOptions, context) = options.Prepare(result, environment);
             var start = result.GetValue(level) is { } l
                 ? InstabilityStart.FromLottery(lottery, l)
@@ -67,7 +84,7 @@ internal static class AnalysisCommands
                 .Select(r => TrainingCommandSupport.WithProgress(output, context, c => InstabilityAnalysis.Run(start, r, interpolationOptions, runOptions, c)))
                 .ToArray();
             var row = new SweepRow(start.Step, results);
-            WriteSweep(output, [row], $"Instability from {start.Describe}");
+            WriteSweep(output, [row], $"Instability from {start.Describe}", stability);
             if (output.Json) TrainingCommandSupport.PrintJson(output, row.ToJson());
             return 0;
         }));
@@ -75,9 +92,9 @@ internal static class AnalysisCommands
     }
 
     /// <summary><c>ticketlab rewind-sweep</c>: instability analysis from several steps of one recipe.</summary>
-    public static Command RewindSweep(CliEnvironment environment, TrainingDesc defaults)
+    public static Command RewindSweep(CliEnvironment environment, PresetDefaults defaults)
     {
-        var support = new TrainingCommandSupport(defaults);
+        var support = new TrainingCommandSupport(defaults.Training);
         var interpolation = new InterpolationBinding();
         var steps = new Option<string>("--steps") { Description = "Start steps, e.g. 0it,100it,500it,1ep,2ep,5ep,10ep", DefaultValueFactory = _ => "0it,100it,500it,1ep,2ep,5ep,10ep" };
         var replicates = new Option<int>("--replicates") { Description = "Seed pairs (and initializations) per step", DefaultValueFactory = _ => 1 };
@@ -86,8 +103,11 @@ internal static class AnalysisCommands
         interpolation.AddTo(command);
         command.Options.Add(steps);
         command.Options.Add(replicates);
+        var threshold = StabilityThreshold();
+        command.Options.Add(threshold);
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
+            double stability = ReadThreshold(result, threshold);
             var output = support.ReadOutput(result, environment);
             var desc = support.ReadDesc(result);
             var stepList = RunOptionsBinding.ParseSteps(result.GetValue(steps), "--steps");
@@ -99,44 +119,68 @@ internal static class AnalysisCommands
             output.Human.WriteLine($"Rewind sweep of {desc.RunName} over {string.Join(", ", stepList)} with {count} replicate(s).");
             var rows = TrainingCommandSupport.WithProgress(output, context,
                 c => TicketLab.Analysis.RewindSweep.Run(desc, stepList, Enumerable.Range(1, count).ToArray(), interpolationOptions, runOptions, c));
-            var json = new JsonObject { ["training_run"] = desc.RunName, ["training"] = desc.ToJson(), ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.ToJson()).ToArray()) };
-            string sweepFile = Path.Combine(context.Store.Root, $"rewind_sweep_{CanonicalJson.Sha256Hex(desc.RunName + string.Join(",", stepList) + count)[..12]}.json");
+            var json = new JsonObject
+            {
+                ["training_run"] = desc.RunName, ["training"] = desc.ToJson(), ["interpolation"] = interpolationOptions.ToJson(),
+                ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.ToJson()).ToArray()),
+            };
+            string sweepFile = Path.Combine(context.Store.Root, TicketLab.Analysis.RewindSweep.FileName(desc, stepList, count, interpolationOptions));
             AtomicFile.WriteText(sweepFile, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-            WriteSweep(output, rows, $"Rewind sweep of {desc.RunName} (saved as {sweepFile})");
+            WriteSweep(output, rows, $"Rewind sweep of {desc.RunName} (saved as {sweepFile})", stability);
             if (output.Json) TrainingCommandSupport.PrintJson(output, json);
             return 0;
         }));
         return command;
     }
 
-    /// <summary><c>ticketlab compare</c>: tickets vs the dense network, with controls, per level.</summary>
-    public static Command Compare(CliEnvironment environment, TrainingDesc defaults)
+    /// <summary><c>ticketlab compare</c>: each ticket vs the pruning solution it came from, with the dense solution and controls.</summary>
+    public static Command Compare(CliEnvironment environment, PresetDefaults defaults)
     {
         var options = new LotteryOptions(defaults);
         var interpolation = new InterpolationBinding();
-        var levels = new Option<string>("--levels") { Description = "Levels to compare with the dense network, e.g. 1-10", Required = true };
-        var unmasked = new Option<bool>("--unmasked-dense") { Description = "Also interpolate between the ticket and the unmasked dense network" };
-        var command = new Command("compare", "Does each ticket retrain to the same region / basin as its dense network? Distances, cosine, barriers, with controls.");
+        var levels = new Option<string>("--levels") { Description = "Levels to compare (1 and above), e.g. 1-10", Required = true };
+        var finetune = new Option<string>("--finetune-steps") { Description = "Fine-tuning of the pruning solution on the ticket's mask, at the recipe's final learning rate", DefaultValueFactory = _ => "2ep" };
+        var threshold = new Option<double>("--basin-threshold") { Description = "Error barrier (fraction) under which two networks count as one basin (Frankle et al. 2020: 0.02)", DefaultValueFactory = _ => 0.02 };
+        var command = new Command("compare", "Does each ticket retrain to the same region / basin as the pruning solution it came from? Distances, barriers, ensembles, with controls and the noise floor.");
         options.AddTo(command);
         interpolation.AddTo(command);
         command.Options.Add(levels);
-        command.Options.Add(unmasked);
+        command.Options.Add(finetune);
+        command.Options.Add(threshold);
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
             var levelList = TicketLab.Lottery.Branches.BranchRegistry.ParseLevels(result.GetValue(levels) ?? "");
-            var comparison = new ComparisonOptions { Interpolation = interpolation.Read(result), UnmaskedDense = result.GetValue(unmasked) };
+            var comparison = new ComparisonOptions
+            {
+                Interpolation = interpolation.Read(result),
+                PruningSolution = new TicketLab.Lottery.Branches.PruningSolutionHparams { FinetuneSteps = ParseStep(result.GetValue(finetune), "--finetune-steps") },
+                BasinThreshold = ReadThreshold(result, threshold),
+            };
+            comparison.PruningSolution.Validate();
             var (output, lottery, runOptions, context) = options.Prepare(result, environment);
             var all = new JsonArray();
             foreach (int replicate in options.ReadReplicates(result))
             {
-                var rows = TrainingCommandSupport.WithProgress(output, context, c => TicketDenseComparison.Run(lottery, replicate, levelList, comparison, runOptions, c));
-                WriteComparison(output, rows, comparison, $"{lottery.RunName} replicate {replicate}: ticket vs dense, on the ticket's mask");
-                all.Add(new JsonObject { ["replicate"] = replicate, ["levels"] = new JsonArray(rows.Select(r => (JsonNode)r.ToJson()).ToArray()) });
+                var rows = TrainingCommandSupport.WithProgress(output, context, c => TicketComparison.Run(lottery, replicate, levelList, comparison, runOptions, c));
+                foreach (var row in rows) WriteComparison(output, row, comparison, $"{lottery.RunName} replicate {replicate}");
+                all.Add(new JsonObject
+                {
+                    ["replicate"] = replicate,
+                    ["levels"] = new JsonArray(rows.Select(r => (JsonNode)WithVerdicts(r, comparison)).ToArray()),
+                });
             }
             if (output.Json) TrainingCommandSupport.PrintJson(output, new JsonObject { ["lottery_run"] = lottery.RunName, ["replicates"] = all });
             return 0;
         }));
         return command;
+    }
+
+    private static JsonObject WithVerdicts(LevelComparison row, ComparisonOptions options)
+    {
+        var json = row.ToJson();
+        foreach (var (name, verdict) in new[] { ("same_region", row.SameRegion()), ("same_basin", row.SameBasin(options.BasinThreshold)) })
+            json[name] = new JsonObject { ["answer"] = verdict.Text, ["rule"] = verdict.Rule, ["evidence"] = verdict.Evidence };
+        return json;
     }
 
     private static StepSpec ParseStep(string? text, string flag)
@@ -148,45 +192,43 @@ internal static class AnalysisCommands
     private static string P(double value) => value.ToString("P2", CultureInfo.InvariantCulture);
     private static string F(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
 
-    private static void WriteSweep(Output output, IReadOnlyList<SweepRow> rows, string title)
+    private static void WriteSweep(Output output, IReadOnlyList<SweepRow> rows, string title, double threshold)
     {
-        var table = new Table().Title(Markup.Escape(title))
-            .AddColumns("start step", "error barrier (mean)", "min", "max", "loss barrier (mean)", "endpoint test acc (mean)", "replicates");
+        var table = new Table().Title(Markup.Escape(title)).AddColumns(new[] { "start step", "error barrier mean [min-max]", "rise above chord (mean)",
+            "endpoint test acc (mean)", "largest endpoint gap", "loss barrier (mean)", $"stable (barrier < {P(threshold)})", "replicates" }.Select(Markup.Escape).ToArray());
         foreach (var row in rows)
-            table.AddRow(row.Step.ToString(), P(row.MeanErrorBarrier), P(row.MinErrorBarrier), P(row.MaxErrorBarrier),
-                F(row.MeanLossBarrier), P(row.MeanEndpointAccuracy), row.Results.Count.ToString(CultureInfo.InvariantCulture));
+            table.AddRow(row.Step.ToString(), Markup.Escape($"{P(row.MeanErrorBarrier)} [{P(row.MinErrorBarrier)}-{P(row.MaxErrorBarrier)}]"),
+                P(row.MeanErrorExcessOverChord), P(row.MeanEndpointAccuracy), P(row.MaxEndpointGap), F(row.MeanLossBarrier),
+                row.IsStable(threshold) ? "yes" : "no", row.Results.Count.ToString(CultureInfo.InvariantCulture));
         output.Console.Write(table);
+        output.Human.WriteLine($"Error barrier: max test error along the line between the two copies minus the mean of their errors (Frankle et al. 2020); stable when under {P(threshold)}.");
+        output.Human.WriteLine("Rise above chord: max of the error above the straight line between the two endpoint errors.");
+        // Endpoints of different quality make a "barrier" on a path that never rises: say so.
+        foreach (var row in rows)
+            foreach (var r in row.Results.Where(r => Math.Abs(r.AccuracyA - r.AccuracyB) > threshold))
+                output.Human.WriteLine($"warning: start {row.Step}, replicate {r.Replicate}: the copies' test accuracies differ by {P(Math.Abs(r.AccuracyA - r.AccuracyB))} "
+                    + $"({P(r.AccuracyA)} and {P(r.AccuracyB)}), more than the threshold; the barrier {P(r.Curve.ErrorBarrier)} partly measures that gap (rise above chord: {P(r.Curve.ErrorExcessOverChord)}).");
     }
 
-    private static void WriteComparison(Output output, IReadOnlyList<LevelComparison> rows, ComparisonOptions options, string title)
+    private static void WriteComparison(Output output, LevelComparison row, ComparisonOptions options, string run)
     {
-        var table = new Table().Title(Markup.Escape(title)).AddColumns(
-            "level", "% remaining", "dist T-D", "dist R-D", "dist T2-D", "dist T-T2", "cos T-D", "cos R-D", "signs T-D",
-            "disagree T-D", "barrier T-D", "above chord T-D", "barrier T-unmasked D", "barrier R-D", "barrier T-T2", "barrier L-L+1", "same region", "same basin");
-        foreach (var row in rows)
+        var table = new Table().Title(Markup.Escape($"{run}, level {row.Level} ({100 * row.Density:F1}% of prunable weights remain)")).AddColumns(
+            "pair", "L2 start", "L2 end", "A moved", "cosine", "angle", "sign agreement", "disagreement", "ensemble acc", "acc A", "acc B",
+            "error barrier", "loss barrier", "rise above chord");
+        foreach (var p in row.Pairs)
         {
-            string D(string pair, Func<PairComparison, double> value, Func<double, string> format) => row.Pair(pair) is { } p ? format(value(p)) : "-";
-            table.AddRow(row.Level.ToString(CultureInfo.InvariantCulture), (100 * row.Density).ToString("F1", CultureInfo.InvariantCulture),
-                D(TicketDenseComparison.TicketVsDense, p => p.Distances.NormalizedL2Distance, F),
-                D(TicketDenseComparison.ReinitVsDense, p => p.Distances.NormalizedL2Distance, F),
-                D(TicketDenseComparison.RetrainVsDense, p => p.Distances.NormalizedL2Distance, F),
-                D(TicketDenseComparison.TicketVsRetrain, p => p.Distances.NormalizedL2Distance, F),
-                D(TicketDenseComparison.TicketVsDense, p => p.Distances.CosineSimilarity, F),
-                D(TicketDenseComparison.ReinitVsDense, p => p.Distances.CosineSimilarity, F),
-                D(TicketDenseComparison.TicketVsDense, p => p.Distances.SignAgreement, P),
-                D(TicketDenseComparison.TicketVsDense, p => p.PredictionDisagreement, P),
-                D(TicketDenseComparison.TicketVsDense, p => p.Curve.ErrorBarrier, P),
-                D(TicketDenseComparison.TicketVsDense, p => p.Curve.ErrorExcessOverChord, P),
-                D(TicketDenseComparison.TicketVsUnmaskedDense, p => p.Curve.ErrorBarrier, P),
-                D(TicketDenseComparison.ReinitVsDense, p => p.Curve.ErrorBarrier, P),
-                D(TicketDenseComparison.TicketVsRetrain, p => p.Curve.ErrorBarrier, P),
-                D(TicketDenseComparison.TicketVsNextLevel, p => p.Curve.ErrorBarrier, P),
-                row.SameRegion is { } region ? (region ? "yes" : "no") : "-",
-                row.SameBasin(options.BasinThreshold) is { } basin ? (basin ? "yes" : "no") : "-");
+            double scale = p.End.ReferenceNorm;
+            table.AddRow(p.Name, F(p.Start.L2Distance / scale), F(p.End.L2Distance / scale), F(p.TravelA / scale), F(p.End.CosineSimilarity),
+                F(p.End.AngularDistance), P(p.End.SignAgreement), P(p.PredictionDisagreement), P(p.EnsembleAccuracy), P(p.AccuracyA), P(p.AccuracyB),
+                P(p.Curve.ErrorBarrier), F(p.Curve.LossBarrier), P(p.Curve.ErrorExcessOverChord));
         }
         output.Console.Write(table);
-        output.Human.WriteLine("T: ticket, D: dense (level 0) on the ticket's mask, R: random_reinit of the mask, T2: ticket retrained with another data order,");
-        output.Human.WriteLine("L-L+1: this level's ticket vs the next level's on the next mask. dist: L2 distance / dense norm. Barrier: max error minus mean endpoint error;");
-        output.Human.WriteLine($"above chord: max rise of the error above the line between the endpoint errors. Same basin: above chord T-D < {P(options.BasinThreshold)}.");
+        foreach (var network in row.Networks) output.Human.WriteLine($"  {network.Role}: {network.Description} ({network.Folder})");
+        output.Human.WriteLine($"  P's test error: {P(row.PruningSolutionErrorBefore)} before fine-tuning, {P(row.PruningSolutionErrorAfter)} after.");
+        output.Human.WriteLine("  L2 over the mask's surviving weights, divided by the second network's trained norm; angle: 2·acos(cosine)/π.");
+        var region = row.SameRegion();
+        var basin = row.SameBasin(options.BasinThreshold);
+        output.Human.WriteLine($"  Same region: {region.Text} ({region.Evidence}). Rule: {region.Rule}.");
+        output.Human.WriteLine($"  Same basin: {basin.Text} ({basin.Evidence}). Rule: {basin.Rule}.");
     }
 }

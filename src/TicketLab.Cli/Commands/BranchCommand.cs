@@ -13,14 +13,14 @@ namespace TicketLab.Cli.Commands;
 /// </summary>
 internal static class BranchCommand
 {
-    public static Command Create(CliEnvironment environment, TrainingDesc defaults)
+    public static Command Create(CliEnvironment environment, PresetDefaults defaults)
     {
         var command = new Command("branch", "Run a control or variation on levels of a finished lottery run (given by the same flags as `ticketlab lottery`).");
         foreach (var branch in BranchRegistry.All) command.Subcommands.Add(CreateFor(branch, environment, defaults));
         return command;
     }
 
-    private static Command CreateFor(IBranch branch, CliEnvironment environment, TrainingDesc defaults)
+    private static Command CreateFor(IBranch branch, CliEnvironment environment, PresetDefaults defaults)
     {
         var options = new LotteryOptions(defaults);
         var branchOptions = new HparamOptionSet(branch.HparamsType, branch.DefaultHparams);

@@ -9,10 +9,10 @@ namespace TicketLab.Cli.Commands;
 /// <summary>Options that identify a lottery run: the training recipe plus pruning and rewinding.</summary>
 internal sealed class LotteryOptions
 {
-    public LotteryOptions(TrainingDesc defaults)
+    public LotteryOptions(PresetDefaults defaults)
     {
-        Training = new TrainingCommandSupport(defaults);
-        Pruning = new HparamOptions<PruningHparams>(new PruningHparams());
+        Training = new TrainingCommandSupport(defaults.Training);
+        Pruning = new HparamOptions<PruningHparams>(defaults.Pruning);
         Lottery = new HparamOptions<LotteryHparams>(new LotteryHparams());
     }
 
@@ -54,7 +54,7 @@ internal sealed class LotteryOptions
 /// <summary><c>ticketlab lottery</c>: iterative magnitude pruning with rewinding.</summary>
 internal static class LotteryCommand
 {
-    public static Command Create(CliEnvironment environment, TrainingDesc defaults)
+    public static Command Create(CliEnvironment environment, PresetDefaults defaults)
     {
         var options = new LotteryOptions(defaults);
         var levels = new Option<int>("--levels") { Description = "Pruning levels after the dense level 0", DefaultValueFactory = _ => 10 };
@@ -68,6 +68,7 @@ internal static class LotteryCommand
             var (output, desc, runOptions, context) = options.Prepare(result, environment);
             output.Human.WriteLine($"Lottery run {desc.RunName}: {levelCount} level(s), rewinding to {desc.Lottery.RewindStep}.");
             output.Human.Write(TrainCommand.DescribeDesc(desc.Training) + HparamJson.Describe(desc.Pruning) + HparamJson.Describe(desc.Lottery));
+            output.Human.Write("Pruning per tensor, as applied:\n" + LotteryRunner.EffectiveRates(desc, context));
             output.Human.WriteLine($"Output: {context.Store.ExperimentFolder(desc.RunName)}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var diverged = new List<(int Replicate, LevelResult Level)>();

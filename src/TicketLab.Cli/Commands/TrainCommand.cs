@@ -10,9 +10,9 @@ namespace TicketLab.Cli.Commands;
 /// <summary><c>ticketlab train</c>: train one network with a full recipe into the experiment store.</summary>
 internal static class TrainCommand
 {
-    public static Command Create(CliEnvironment environment, TrainingDesc defaults)
+    public static Command Create(CliEnvironment environment, PresetDefaults defaults)
     {
-        var support = new TrainingCommandSupport(defaults);
+        var support = new TrainingCommandSupport(defaults.Training);
         var command = new Command("train", "Train a network. Results go to <root>/train_<hash>/replicate_<n>; a finished run is not run again, an interrupted one resumes.");
         support.AddTo(command);
         command.SetAction(result => CommandErrors.Guard(environment, () =>

@@ -11,6 +11,9 @@ using Spectre.Console;
 
 namespace TicketLab.Cli.Commands;
 
+/// <summary>The values flags default to: a preset's training recipe and pruning, or the plain defaults.</summary>
+internal sealed record PresetDefaults(TrainingDesc Training, PruningHparams Pruning);
+
 /// <summary>What every training-style command shares: preset, hyperparameter flags, device, store, output.</summary>
 internal sealed class TrainingCommandSupport
 {
@@ -25,7 +28,7 @@ internal sealed class TrainingCommandSupport
     public TrainingDesc Defaults { get; }
     public Option<string?> Preset { get; } = new("--preset")
     {
-        Description = "Start from a named recipe: " + string.Join(", ", Presets.All.Select(p => p.Name)) + ". Flags override its values.",
+        Description = "Start from a named recipe (training and pruning): " + string.Join(", ", Presets.All.Select(p => p.Name)) + ". Flags override its values.",
     };
     public CommonOptions Common { get; } = new();
     public RunOptionsBinding Run { get; } = new();
@@ -44,21 +47,21 @@ internal sealed class TrainingCommandSupport
     }
 
     /// <summary>The preset named in raw arguments, found before parsing so that help can show its values.</summary>
-    public static TrainingDesc DefaultsFor(IReadOnlyList<string> args)
+    public static PresetDefaults DefaultsFor(IReadOnlyList<string> args)
     {
         for (int i = 0; i < args.Count; i++)
         {
             if (args[i] == "--preset" && i + 1 < args.Count) return SafePreset(args[i + 1]);
             if (args[i].StartsWith("--preset=", StringComparison.Ordinal)) return SafePreset(args[i]["--preset=".Length..]);
         }
-        return new TrainingDesc();
+        return new PresetDefaults(new TrainingDesc(), new PruningHparams());
     }
 
     // An unknown preset is reported when the command runs; until then plain defaults serve for help.
-    private static TrainingDesc SafePreset(string name)
+    private static PresetDefaults SafePreset(string name)
     {
-        try { return Presets.Get(name); }
-        catch (HparamException) { return new TrainingDesc(); }
+        try { return new PresetDefaults(Presets.Get(name), Presets.PruningOf(name)); }
+        catch (HparamException) { return new PresetDefaults(new TrainingDesc(), new PruningHparams()); }
     }
 
     public TrainingDesc ReadDesc(ParseResult result)

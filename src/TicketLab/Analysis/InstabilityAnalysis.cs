@@ -29,6 +29,14 @@ public sealed record InstabilityStart
     public LotteryDesc? Lottery { get; }
     public int Level { get; }
 
+    /// <summary>
+    /// A parent run shared by several start steps (a rewind sweep): it follows the recipe up to the
+    /// last of <see cref="SharedParentSteps"/>, saving each, instead of one parent per step.
+    /// </summary>
+    public string? SharedParentRun { get; init; }
+    public IReadOnlyList<StepSpec> SharedParentSteps { get; init; } = [];
+
+
     public static InstabilityStart FromTraining(TrainingDesc training, StepSpec step) => new(training, step, null, 0);
 
     public static InstabilityStart FromLottery(LotteryDesc lottery, int level) =>
@@ -82,7 +90,8 @@ public static class InstabilityAnalysis
     public static InstabilityResult Run(InstabilityStart start, int replicate, InterpolationOptions interpolation, RunOptions options, RunContext context)
     {
         var folder = context.Store.ReplicateFolder(start.RunName, replicate);
-        LotteryRunner.IterationsPerEpoch(start.Training, context); // loads the data first: a run that cannot start writes nothing
+        // Loads the data first (a run that cannot start writes nothing) and refuses a start at the end.
+        start.Training.RequireBeforeEnd(start.Step, LotteryRunner.IterationsPerEpoch(start.Training, context), start.Lottery is null ? "--start-step" : "--rewind-step");
         Directory.CreateDirectory(folder);
         AtomicFile.WriteText(Path.Combine(folder, "..", "analysis.json"), start.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 
@@ -150,38 +159,85 @@ public static class InstabilityAnalysis
         }
         if (start.Step.IsZero) return (null, null);
 
-        // The parent follows the whole recipe's schedule but stops at the start step.
-        var parent = TrainingRunner.Train(new RunFolder(Path.Combine(folder, "parent")), start.Training, replicate,
-            options with { StopAt = start.Step, SaveSteps = [start.Step] }, context, start: null,
-            new JsonObject { ["instability_run"] = start.RunName, ["parent_until"] = start.Step.ToString() })
+        // The parent follows the whole recipe's schedule but stops at the (last) start step.
+        var parentFolder = start.SharedParentRun is { } shared
+            ? new RunFolder(context.Store.ReplicateFolder(shared, replicate))
+            : new RunFolder(Path.Combine(folder, "parent"));
+        IReadOnlyList<StepSpec> saves = start.SharedParentRun is null ? [start.Step] : start.SharedParentSteps;
+        int perEpoch = LotteryRunner.IterationsPerEpoch(start.Training, context);
+        var stopAt = saves.MaxBy(s => s.ToStep(perEpoch).Iteration);
+        TrainingRunner.Train(parentFolder, start.Training, replicate,
+            options with { StopAt = stopAt, SaveSteps = [.. saves] }, context, start: null,
+            new JsonObject { ["instability_run"] = start.SharedParentRun ?? start.RunName, ["parent_until"] = stopAt.ToString() })
             .RequireConverged($"The parent run of instability analysis {start.RunName} (replicate {replicate})");
-        return (TensorFile.Load(Path.Combine(parent.Folder, "models", "model_final.bin")), null);
+        return (TensorFile.Load(parentFolder.ModelPath(start.Step.ToStep(perEpoch))), null);
     }
 }
 
-/// <summary>Mean, min and max of barriers over replicates, per start step: the curve that shows when training becomes stable.</summary>
+/// <summary>
+/// Mean, min and max of barriers over replicates, per start step: the curve that shows when
+/// training becomes stable. Beside the barrier: the endpoint errors and the rise of the error above
+/// the straight line between them, since endpoints of different quality make a barrier without any
+/// rise along the path.
+/// </summary>
 public sealed record SweepRow(StepSpec Step, IReadOnlyList<InstabilityResult> Results)
 {
     public double MeanErrorBarrier => Results.Average(r => r.Curve.ErrorBarrier);
     public double MinErrorBarrier => Results.Min(r => r.Curve.ErrorBarrier);
     public double MaxErrorBarrier => Results.Max(r => r.Curve.ErrorBarrier);
+    public double MeanErrorExcessOverChord => Results.Average(r => r.Curve.ErrorExcessOverChord);
     public double MeanLossBarrier => Results.Average(r => r.Curve.LossBarrier);
     public double MeanEndpointAccuracy => Results.Average(r => (r.AccuracyA + r.AccuracyB) / 2);
+    /// <summary>The largest gap between the two endpoints' test errors over replicates.</summary>
+    public double MaxEndpointGap => Results.Max(r => Math.Abs(r.AccuracyA - r.AccuracyB));
+
+    /// <summary>Stable to SGD noise when the mean error barrier is under the threshold (Frankle et al. 2020: 2%).</summary>
+    public bool IsStable(double threshold) => MeanErrorBarrier < threshold;
 
     public JsonObject ToJson() => new()
     {
         ["step"] = Step.ToString(),
         ["error_barrier"] = new JsonObject { ["mean"] = MeanErrorBarrier, ["min"] = MinErrorBarrier, ["max"] = MaxErrorBarrier },
+        ["error_excess_over_chord_mean"] = MeanErrorExcessOverChord,
         ["loss_barrier_mean"] = MeanLossBarrier,
         ["endpoint_test_accuracy_mean"] = MeanEndpointAccuracy,
+        ["endpoint_test_accuracy_gap_max"] = MaxEndpointGap,
         ["replicates"] = new JsonArray(Results.Select(r => (JsonNode)r.ToJson()).ToArray()),
     };
 }
 
 public static class RewindSweep
 {
+    /// <summary>
+    /// Instability from each start step. Every step is checked against the end of training before
+    /// anything trains; one parent run per replicate reaches the last step, saving every step on the way.
+    /// </summary>
     public static IReadOnlyList<SweepRow> Run(TrainingDesc training, IReadOnlyList<StepSpec> steps, IReadOnlyList<int> replicates,
-        InterpolationOptions interpolation, RunOptions options, RunContext context) =>
-        steps.Select(step => new SweepRow(step, replicates.Select(r =>
-            InstabilityAnalysis.Run(InstabilityStart.FromTraining(training, step), r, interpolation, options, context)).ToArray())).ToArray();
+        InterpolationOptions interpolation, RunOptions options, RunContext context)
+    {
+        int perEpoch = LotteryRunner.IterationsPerEpoch(training, context);
+        foreach (var step in steps) training.RequireBeforeEnd(step, perEpoch, "--steps");
+        var saved = steps.Where(s => !s.IsZero).ToArray();
+        string parent = ParentRunName(training, saved);
+        return steps.Select(step => new SweepRow(step, replicates.Select(r =>
+            InstabilityAnalysis.Run(InstabilityStart.FromTraining(training, step) with { SharedParentRun = parent, SharedParentSteps = saved },
+                r, interpolation, options, context)).ToArray())).ToArray();
+    }
+
+    /// <summary><c>rewind_parent_&lt;hash&gt;</c>: the recipe and the steps it saves.</summary>
+    public static string ParentRunName(TrainingDesc training, IReadOnlyList<StepSpec> steps) =>
+        $"rewind_parent_{CanonicalJson.Sha256Hex(training.RunName + "|" + string.Join(",", steps.Select(s => s.ToString()).Order(StringComparer.Ordinal)))[..16]}";
+
+    /// <summary>The sweep's file name: every setting that changes its numbers (recipe, steps, replicates, interpolation).</summary>
+    public static string FileName(TrainingDesc training, IReadOnlyList<StepSpec> steps, int replicates, InterpolationOptions interpolation)
+    {
+        var key = new JsonObject
+        {
+            ["training_run"] = training.RunName,
+            ["steps"] = new JsonArray(steps.Select(s => (JsonNode)s.ToString()).ToArray()),
+            ["replicates"] = replicates,
+            ["interpolation"] = interpolation.ToJson(),
+        };
+        return $"rewind_sweep_{CanonicalJson.Sha256Hex(CanonicalJson.Serialize(key))[..16]}.json";
+    }
 }

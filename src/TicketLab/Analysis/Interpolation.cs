@@ -16,8 +16,13 @@ public sealed record InterpolationOptions
     public int? TestExamples { get; init; }
     /// <summary>Also evaluate on this many training examples (0: test set only).</summary>
     public int TrainExamples { get; init; }
-    /// <summary>Re-estimate batch-norm statistics on this many training batches at each point (0: interpolate them).</summary>
-    public int BnRecalibrationBatches { get; init; }
+    /// <summary>
+    /// Re-estimate batch-norm statistics on this many training batches at each point (0: interpolate
+    /// them). On by default: interpolated statistics do not match the interpolated weights, and the
+    /// barrier they give is an artefact. Networks without batch norm are unaffected.
+    /// </summary>
+    public int BnRecalibrationBatches { get; init; } = DefaultBnRecalibrationBatches;
+    public const int DefaultBnRecalibrationBatches = 20;
     public int BnRecalibrationBatchSize { get; init; } = 128;
 
     public IReadOnlyList<double> Alphas =>

@@ -1,5 +1,18 @@
 namespace TicketLab.Hyperparameters;
 
+/// <summary>How many weights a level prunes.</summary>
+public enum PruningCountRule
+{
+    /// <summary>Exactly ceil(fraction x remaining) of the weights being pruned; ties broken by position.</summary>
+    Exact,
+    /// <summary>
+    /// OpenLTH's sparse_global: n = ceil(fraction x remaining), where remaining counts the ignored
+    /// layers too, then every weight whose magnitude is at most the (n+1)-th smallest is pruned
+    /// (n+1 weights plus ties), so runs can be matched with OpenLTH's weight for weight.
+    /// </summary>
+    Openlth,
+}
+
 public sealed record PruningHparams : IHparams
 {
     [Hparam("Pruning strategy: sparse_global (smallest magnitudes across all prunable tensors) or sparse_layerwise (the same fraction in each).")]
@@ -11,16 +24,28 @@ public sealed record PruningHparams : IHparams
     [Hparam("Comma-separated prunable tensors left dense, e.g. fc.weight (default: the output layer for lenet and vgg, as OpenLTH; 'none' prunes all).")]
     public string? PruningLayersToIgnore { get; init; }
 
-    [Hparam("Pruning fraction of the output layer when it is pruned (Frankle and Carbin used half the rate); default: --pruning-fraction.")]
+    [Hparam("Pruning fraction of the output layer when it is pruned (Frankle and Carbin used half the rate); default: --pruning-fraction. An error when the output layer is left dense.")]
     public double? PruningOutputLayerFraction { get; init; }
+
+    [Hparam("Pruning fraction of convolution weights (Frankle and Carbin: 0.1 for Conv-2/4, 0.15 for Conv-6); default: --pruning-fraction. Such tensors are pruned each on its own.")]
+    public double? PruningConvFraction { get; init; }
+
+    [Hparam("Pruning fraction of fully-connected weights other than the output layer (Frankle and Carbin: 0.2); default: --pruning-fraction. Such tensors are pruned each on its own.")]
+    public double? PruningFcFraction { get; init; }
+
+    [Hparam("How many weights a level prunes: exact (ceil(fraction x remaining), ties by position) or openlth (OpenLTH's rule, to match its runs weight for weight; sparse_global only).")]
+    public PruningCountRule PruningCountRule { get; init; } = PruningCountRule.Exact;
 
     public void Validate()
     {
         // Written so that NaN (every comparison false) fails too.
         if (!(PruningFraction > 0 && PruningFraction < 1))
             throw new HparamException("--pruning-fraction", $"must be in (0, 1), got {PruningFraction}.");
-        if (PruningOutputLayerFraction is { } output && !(output >= 0 && output < 1))
-            throw new HparamException("--pruning-output-layer-fraction", $"must be in [0, 1), got {PruningOutputLayerFraction}.");
+        foreach (var (flag, value) in new[] { ("--pruning-output-layer-fraction", PruningOutputLayerFraction), ("--pruning-conv-fraction", PruningConvFraction), ("--pruning-fc-fraction", PruningFcFraction) })
+            if (value is { } rate && !(rate >= 0 && rate < 1))
+                throw new HparamException(flag, $"must be in [0, 1), got {rate}.");
+        if (PruningCountRule == PruningCountRule.Openlth && (PruningStrategy != "sparse_global" || PruningConvFraction is not null || PruningFcFraction is not null || PruningOutputLayerFraction is not null))
+            throw new HparamException("--pruning-count-rule", "openlth applies to sparse_global with one fraction for every pruned layer, as OpenLTH has; drop the per-kind fractions or use exact.");
     }
 }
 

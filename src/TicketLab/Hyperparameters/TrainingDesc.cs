@@ -40,4 +40,13 @@ public sealed record TrainingDesc(DatasetHparams Dataset, ModelHparams Model, Tr
     }))[..16];
 
     public string RunName => $"{Prefix}_{Hash}";
+
+    /// <summary>Refuses, before anything trains, a step (a start or rewind step) at or past the end of training.</summary>
+    public void RequireBeforeEnd(Foundations.StepSpec step, int iterationsPerEpoch, string flag)
+    {
+        var end = Training.TrainingSteps.ToStep(iterationsPerEpoch);
+        if (step.ToStep(iterationsPerEpoch) >= end)
+            throw new HparamException(flag, $"{step} is at or past the end of training ({Training.TrainingSteps} = iteration {end.Iteration}); "
+                + "a run started there would not train at all. Choose a step before the end.");
+    }
 }

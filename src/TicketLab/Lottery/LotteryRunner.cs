@@ -27,7 +27,10 @@ public static class LotteryRunner
         if (desc.Lottery.OneShotSparsity is not null) levels = Math.Min(levels, 1);
         var layout = Layout(context, desc, replicate);
         var lotteryJson = new JsonObject { ["lottery_run"] = desc.RunName, ["lottery"] = desc.ToJson() };
-        IterationsPerEpoch(desc.Training, context); // loads the data first: a run that cannot start writes nothing
+        // Loads the data first (a run that cannot start writes nothing) and refuses, before level 0
+        // trains, a rewind step that later levels could never train from.
+        desc.Training.RequireBeforeEnd(desc.Lottery.RewindStep, IterationsPerEpoch(desc.Training, context), "--rewind-step");
+        EffectiveRates(desc, context); // a pruning flag that cannot take effect is refused before level 0 trains
         Directory.CreateDirectory(layout.Path);
         AtomicFile.WriteText(Path.Combine(layout.Path, "lottery.json"), lotteryJson.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 
@@ -79,6 +82,13 @@ public static class LotteryRunner
 
     public static LotteryLayout Layout(RunContext context, LotteryDesc desc, int replicate) =>
         new(context.Store.ReplicateFolder(desc.RunName, replicate));
+
+    /// <summary>The pruning rates each tensor gets in this run, as the run banner shows them.</summary>
+    public static string EffectiveRates(LotteryDesc desc, RunContext context)
+    {
+        using var model = Skeleton(desc.Training, context);
+        return PruningRates.From(desc.Pruning, model, desc.Lottery.OneShotSparsity ?? desc.Pruning.PruningFraction).Describe(model);
+    }
 
     /// <summary>A model of the run's architecture, for names and shapes (weights are not used).</summary>
     public static TicketModel Skeleton(TrainingDesc desc, RunContext context) => ModelRegistry.Create(desc.Model, InputOf(desc, context), 0);

@@ -10,7 +10,8 @@ namespace TicketLab.Pruning;
 /// dense, and tensors with a rate of their own (Frankle and Carbin pruned the output layer at
 /// half the rate).
 /// </summary>
-public sealed record PruningRates(double Fraction, IReadOnlySet<string> Ignored, IReadOnlyDictionary<string, double> Overrides)
+public sealed record PruningRates(double Fraction, IReadOnlySet<string> Ignored, IReadOnlyDictionary<string, double> Overrides,
+    PruningCountRule CountRule = PruningCountRule.Exact)
 {
     /// <summary>The rate of one tensor, or null when it is left alone.</summary>
     public double? For(string name) =>
@@ -18,13 +19,34 @@ public sealed record PruningRates(double Fraction, IReadOnlySet<string> Ignored,
 
     public bool HasOwnRate(string name) => !Ignored.Contains(name) && Overrides.ContainsKey(name);
 
+    /// <summary>
+    /// The rates of a level: per-kind fractions (convolution, fully-connected, output) where given,
+    /// else <paramref name="fraction"/>. A per-kind fraction that would touch no tensor (the output
+    /// layer left dense) is an error, never silently ignored.
+    /// </summary>
     public static PruningRates From(PruningHparams hparams, TicketModel model, double fraction)
     {
         var ignored = IgnoredTensors(hparams, model);
+        string output = $"{model.OutputLayerName}.weight";
+        if (hparams.PruningOutputLayerFraction is not null && ignored.Contains(output))
+            throw new HparamException("--pruning-output-layer-fraction",
+                $"{output} is left dense ({(hparams.PruningLayersToIgnore is null ? $"the default for {model.ModelName}, as in OpenLTH" : "--pruning-layers-to-ignore")}), so its rate cannot apply. "
+                + "Add --pruning-layers-to-ignore none to prune it at this rate, or drop the flag.");
+        var parameters = model.NamedParameterMap();
         var overrides = new Dictionary<string, double>();
-        if (hparams.PruningOutputLayerFraction is { } output) overrides[$"{model.OutputLayerName}.weight"] = output;
-        return new PruningRates(fraction, ignored, overrides);
+        foreach (var name in model.PrunableParameterNames.Where(n => !ignored.Contains(n)))
+        {
+            double? rate = name == output ? hparams.PruningOutputLayerFraction
+                : parameters[name].dim() == 4 ? hparams.PruningConvFraction
+                : hparams.PruningFcFraction;
+            if (rate is { } r) overrides[name] = r;
+        }
+        return new PruningRates(fraction, ignored, overrides, hparams.PruningCountRule);
     }
+
+    /// <summary>One line per prunable tensor: its rate, or why it stays dense; printed in run banners.</summary>
+    public string Describe(TicketModel model) => string.Concat(model.PrunableParameterNames.Select(n =>
+        $"  {n,-28} {(For(n) is { } rate ? FormattableString.Invariant($"{rate:0.###} per level{(HasOwnRate(n) ? " (own rate, pruned on its own)" : "")}") : "left dense")}\n"));
 
     public static IReadOnlySet<string> IgnoredTensors(PruningHparams hparams, TicketModel model)
     {
@@ -105,9 +127,25 @@ public sealed class SparseGlobalPruning : IPruningStrategy
             var magnitudes = cat(global.Select(n => weights[n].detach().cpu().abs().flatten()).ToArray());
             var alive = cat(global.Select(n => current[n].flatten()).ToArray());
             long remaining = (long)alive.sum().item<float>();
-            long count = MagnitudeRanking.CountToPrune(remaining, fraction);
             var newAlive = alive.clone();
-            newAlive.index_fill_(0, MagnitudeRanking.Smallest(magnitudes, alive, count), 0);
+            if (rates.CountRule == PruningCountRule.Openlth)
+            {
+                // OpenLTH counts the ignored layers' weights as remaining, then prunes everything at or
+                // below the magnitude of rank n (0-based): n+1 weights plus ties.
+                long count = MagnitudeRanking.CountToPrune(current.RemainingWeights, fraction);
+                var aliveMagnitudes = magnitudes.masked_select(alive.to_type(ScalarType.Bool));
+                if (count >= aliveMagnitudes.numel()) newAlive.zero_();
+                else
+                {
+                    double threshold = aliveMagnitudes.sort().Values[count].item<float>();
+                    newAlive.mul_(magnitudes.gt(threshold).to_type(newAlive.dtype));
+                }
+            }
+            else
+            {
+                long count = MagnitudeRanking.CountToPrune(remaining, fraction);
+                newAlive.index_fill_(0, MagnitudeRanking.Smallest(magnitudes, alive, count), 0);
+            }
             long offset = 0;
             foreach (var name in global)
             {

@@ -222,31 +222,38 @@ public static class ExperimentReports
         var ticks = levels.Select(l => Math.Round(100 * l.Density, 1)).Distinct().ToArray();
         Figure Make(string name, string title, string y, params Series[] series) =>
             new(name, title, "weights remaining (%)", y, series.Where(s => s.X.Count > 0).ToArray()) { LogX = true, ReverseX = true, XTicks = ticks };
-        const string td = Analysis.TicketDenseComparison.TicketVsDense, rd = Analysis.TicketDenseComparison.ReinitVsDense,
-            t2d = Analysis.TicketDenseComparison.RetrainVsDense, tt2 = Analysis.TicketDenseComparison.TicketVsRetrain, next = Analysis.TicketDenseComparison.TicketVsNextLevel;
+        const string tp = Analysis.TicketComparison.TP, rp = Analysis.TicketComparison.RP, tt2 = Analysis.TicketComparison.TT2,
+            td = Analysis.TicketComparison.TD, rd = Analysis.TicketComparison.RD;
+        static double Normalized(Analysis.PairComparison p) => p.End.NormalizedL2Distance;
         var figures = new[]
         {
-            Make("distance_vs_remaining", "L2 distance to the dense network (over surviving weights, / dense norm)", "normalized L2 distance",
-                Line(td, "ticket vs dense", p => p.Distances.NormalizedL2Distance), Line(rd, "random reinit vs dense", p => p.Distances.NormalizedL2Distance),
-                Line(t2d, "ticket (other data order) vs dense", p => p.Distances.NormalizedL2Distance), Line(tt2, "ticket vs ticket (other data order)", p => p.Distances.NormalizedL2Distance)),
-            Make("cosine_vs_remaining", "Cosine similarity with the dense network", "cosine similarity",
-                Line(td, "ticket vs dense", p => p.Distances.CosineSimilarity), Line(rd, "random reinit vs dense", p => p.Distances.CosineSimilarity),
-                Line(t2d, "ticket (other data order) vs dense", p => p.Distances.CosineSimilarity)),
-            Make("barrier_vs_remaining", "Error barrier of linear interpolation", "error barrier (percentage points)",
-                Line(td, "ticket vs dense", p => 100 * p.Curve.ErrorBarrier), Line(td, "ticket vs dense, above chord", p => 100 * p.Curve.ErrorExcessOverChord),
-                Line(rd, "random reinit vs dense", p => 100 * p.Curve.ErrorBarrier),
-                Line(tt2, "ticket vs ticket (other data order)", p => 100 * p.Curve.ErrorBarrier), Line(next, "level vs next level", p => 100 * p.Curve.ErrorBarrier)),
+            Make("distance_vs_remaining", "L2 distance between trained endpoints (surviving weights, / norm of the second)", "normalized L2 distance",
+                Line(tp, "T-P: ticket vs pruning solution", Normalized), Line(rp, "R-P: scratch vs pruning solution", Normalized),
+                Line(tt2, "T-T2: noise floor (two retrains of the ticket)", Normalized), Line(td, "T-D: ticket vs dense", Normalized)),
+            Make("start_distance_vs_remaining", "L2 distance between starting points (/ norm of the second's end)", "normalized L2 distance",
+                Line(tp, "T-P", p => p.Start.L2Distance / p.End.ReferenceNorm), Line(rp, "R-P", p => p.Start.L2Distance / p.End.ReferenceNorm)),
+            Make("barrier_vs_remaining", "Error barrier of linear interpolation between trained endpoints", "error barrier (percentage points)",
+                Line(tp, "T-P", p => 100 * p.Curve.ErrorBarrier), Line(rp, "R-P", p => 100 * p.Curve.ErrorBarrier),
+                Line(tt2, "T-T2 (noise floor)", p => 100 * p.Curve.ErrorBarrier), Line(td, "T-D", p => 100 * p.Curve.ErrorBarrier),
+                Line(rd, "R-D", p => 100 * p.Curve.ErrorBarrier)),
         };
-        var table = new ReportTable("Ticket vs dense, per level (replicate 1)",
-            ["level", "% remaining", "dist T-D", "dist R-D", "cos T-D", "cos R-D", "barrier T-D", "above chord T-D", "barrier R-D", "barrier T-T2", "same region", "same basin"],
+        var table = new ReportTable("Ticket vs pruning solution, per level (replicate 1)",
+            ["level", "% remaining", "P error before / after fine-tuning", "L2 T-P start -> end", "L2 R-P end", "L2 T-T2 end", "angle T-P",
+             "barrier T-P", "barrier R-P", "barrier T-T2", "barrier T-D", "same region", "same basin"],
             levels.Select(l => (IReadOnlyList<string>)[
                 l.Level.ToString(Invariant), (100 * l.Density).ToString("F1", Invariant),
-                Fmt(l.Pair(td)?.Distances.NormalizedL2Distance), Fmt(l.Pair(rd)?.Distances.NormalizedL2Distance),
-                Fmt(l.Pair(td)?.Distances.CosineSimilarity), Fmt(l.Pair(rd)?.Distances.CosineSimilarity),
-                FmtP(l.Pair(td)?.Curve.ErrorBarrier), FmtP(l.Pair(td)?.Curve.ErrorExcessOverChord), FmtP(l.Pair(rd)?.Curve.ErrorBarrier), FmtP(l.Pair(tt2)?.Curve.ErrorBarrier),
-                l.SameRegion is { } r ? (r ? "yes" : "no") : "-", l.SameBasin(0.02) is { } b ? (b ? "yes" : "no") : "-"]).ToArray());
-        return new ReportSection("Ticket vs dense", [table], figures,
-            "T: ticket; D: dense network on the ticket's mask; R: random re-initialization of the mask; T2: the ticket retrained with another data order. Barrier: max error minus the mean of the endpoint errors (Frankle et al. 2020); above chord: max rise above the line between the endpoint errors, which is what \"same basin\" is judged by (under 2 points), since a ticket and the dense network on its mask differ in error.");
+                $"{P(l.PruningSolutionErrorBefore)} / {P(l.PruningSolutionErrorAfter)}",
+                l.Pair(tp) is { } p ? $"{Fmt(p.Start.L2Distance / p.End.ReferenceNorm)} -> {Fmt(Normalized(p))}" : "-",
+                Fmt(l.Pair(rp) is { } r ? Normalized(r) : null), Fmt(l.Pair(tt2) is { } n ? Normalized(n) : null),
+                Fmt(l.Pair(tp)?.End.AngularDistance),
+                FmtP(l.Pair(tp)?.Curve.ErrorBarrier), FmtP(l.Pair(rp)?.Curve.ErrorBarrier), FmtP(l.Pair(tt2)?.Curve.ErrorBarrier), FmtP(l.Pair(td)?.Curve.ErrorBarrier),
+                l.SameRegion().Text, l.SameBasin(0.02).Text]).ToArray());
+        var first = levels[0];
+        return new ReportSection("Ticket vs pruning solution", [table], figures,
+            "T: ticket; P: pruning solution (the previous level's trained network on this level's mask, fine-tuned); R: scratch network (random re-initialization of the mask); "
+            + "T2: the ticket retrained with another data order (noise floor); D: dense solution (level 0). Distances over the mask's surviving weights; "
+            + "barrier: max test error along the line between trained endpoints minus the mean of the endpoint errors (Frankle et al. 2020). "
+            + $"Same region: {first.SameRegion().Rule}. Same basin: {first.SameBasin(0.02).Rule} (threshold 2 points). See docs/analysis.md.");
     }
 
     private static string Fmt(double? value) => value?.ToString("F3", Invariant) ?? "-";

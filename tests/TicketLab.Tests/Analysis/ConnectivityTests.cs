@@ -31,7 +31,7 @@ public sealed class ConnectivityTests : IDisposable
         var (train, test) = Data();
         using var model = ModelRegistry.Create(new ModelHparams { ModelName = "resnet_8" }, Mnist, 1);
         var state = ModelState.Snapshot(model);
-        var curve = Interpolation.Run(model, state, state, null, test, train, new InterpolationOptions { Points = 7, TrainExamples = 64 });
+        var curve = Interpolation.Run(model, state, state, null, test, train, new InterpolationOptions { Points = 7, TrainExamples = 64, BnRecalibrationBatches = 2 });
         Assert.Equal(7, curve.Points.Count);
         Assert.All(curve.Points, p => Assert.Equal(curve.Points[0].TestError, p.TestError));
         Assert.Equal(0, curve.ErrorBarrier);
@@ -67,7 +67,7 @@ public sealed class ConnectivityTests : IDisposable
         var (train, test) = Data();
         using var model = ModelRegistry.Create(desc.Model, Mnist, 1);
         var curve = Interpolation.Run(model, TensorFile.Load(Path.Combine(a.Folder, "models", "model_final.bin")),
-            TensorFile.Load(Path.Combine(b.Folder, "models", "model_final.bin")), null, test, train, new InterpolationOptions { Points = 11 });
+            TensorFile.Load(Path.Combine(b.Folder, "models", "model_final.bin")), null, test, train, new InterpolationOptions { Points = 11, BnRecalibrationBatches = 2 });
         Assert.True(curve.ErrorBarrier > 0.1, $"error barrier {curve.ErrorBarrier:P1}");
         Assert.True(curve.LossBarrier > 0.1, $"loss barrier {curve.LossBarrier:F3}");
     }
@@ -184,16 +184,14 @@ public sealed class ConnectivityTests : IDisposable
         var final = TensorFile.Load(Path.Combine(result.Folder, "copy_b", "models", "model_final.bin"));
         foreach (var name in mask.Names) Assert.Equal(0f, final[name].mul(mask[name].logical_not()).abs().sum().item<float>());
 
-        var rows = TicketDenseComparison.Run(lottery, 1, [1, 2], new ComparisonOptions { Interpolation = new InterpolationOptions { Points = 3 }, UnmaskedDense = true },
+        var rows = TicketComparison.Run(lottery, 1, [1, 2], new ComparisonOptions { Interpolation = new InterpolationOptions { Points = 3 } },
             new RunOptions(), context);
         Assert.Equal([1, 2], rows.Select(r => r.Level));
-        Assert.Contains(TicketDenseComparison.TicketVsNextLevel, rows[0].Pairs.Select(p => p.Name));
-        Assert.DoesNotContain(TicketDenseComparison.TicketVsNextLevel, rows[1].Pairs.Select(p => p.Name));
-        foreach (var name in new[] { TicketDenseComparison.TicketVsDense, TicketDenseComparison.ReinitVsDense, TicketDenseComparison.RetrainVsDense,
-                     TicketDenseComparison.TicketVsRetrain, TicketDenseComparison.TicketVsUnmaskedDense })
-            Assert.NotNull(rows[1].Pair(name));
-        Assert.True(rows[1].Pair(TicketDenseComparison.ReinitVsDense)!.Distances.NormalizedL2Distance
-                    > rows[1].Pair(TicketDenseComparison.TicketVsDense)!.Distances.NormalizedL2Distance);
-        Assert.True(rows[1].SameRegion);
+        Assert.Equal([TicketComparison.TP, TicketComparison.RP, TicketComparison.TT2, TicketComparison.TD, TicketComparison.RD], rows[1].Pairs.Select(p => p.Name));
+        Assert.Equal(["T", "P", "R", "T2", "D"], rows[1].Networks.Select(n => n.Role));
+        // Rewound to initialization, the ticket starts where the dense network started (on its mask).
+        Assert.Equal(0, rows[1].Pair(TicketComparison.TD)!.Start.L2Distance, 6);
+        Assert.True(rows[1].Pair(TicketComparison.RD)!.Start.L2Distance > 0);
+        Assert.NotEqual(Answer.Inconclusive, rows[1].SameRegion().Answer);
     }
 }

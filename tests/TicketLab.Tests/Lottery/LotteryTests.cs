@@ -138,7 +138,7 @@ public sealed class LotteryTests : IDisposable
         }
         Assert.False(randomMask["fc_layers.0.weight"].eq(ticketMask["fc_layers.0.weight"]).all().item<bool>());
 
-        using var global = RandomPruneBranch.RandomMask(ticketMask, new RandomPruneHparams { PruneScope = RandomPruneScope.Global, Seed = 2 });
+        using var global = RandomPruneBranch.RandomMask(ticketMask, RandomPruneScope.Global, 2);
         Assert.Equal(ticketMask.RemainingWeights, global.RemainingWeights);
         Assert.Equal(ticketMask.Total("fc.weight"), global.Remaining("fc.weight")); // a layer the ticket left dense stays dense
 

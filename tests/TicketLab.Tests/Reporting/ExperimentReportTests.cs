@@ -62,7 +62,7 @@ public sealed class ExperimentReportTests : IDisposable
         string index = temp.Combine("report", "index.html");
         Assert.Contains(index, output);
 
-        foreach (var figure in new[] { "accuracy_vs_remaining", "accuracy_vs_step", "distance_vs_remaining", "cosine_vs_remaining", "barrier_vs_remaining" })
+        foreach (var figure in new[] { "accuracy_vs_remaining", "accuracy_vs_step", "distance_vs_remaining", "start_distance_vs_remaining", "barrier_vs_remaining" })
         {
             var png = File.ReadAllBytes(temp.Combine("report", "figures", figure + ".png"));
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);

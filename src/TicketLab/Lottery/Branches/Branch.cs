@@ -39,7 +39,7 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
     /// keeping <paramref name="mask"/>; the state's tensors are released afterwards.
     /// </summary>
     protected static TrainingSummary TrainMasked(BranchJob job, TrainingDesc desc, Pruning.Mask mask,
-        Dictionary<string, TorchSharp.torch.Tensor> initialState, IHparams hparams)
+        Dictionary<string, TorchSharp.torch.Tensor> initialState, IHparams hparams, int? seedUsed = null)
     {
         try
         {
@@ -49,7 +49,7 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
                 StartStep = job.Lottery.Lottery.RewindStep,
                 Constraint = model => new Pruning.MaskConstraint(model, mask),
             };
-            return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, Record(job, hparams));
+            return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, Record(job, hparams, seedUsed));
         }
         finally
         {
@@ -57,18 +57,18 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
         }
     }
 
-    /// <summary>Extra fields recorded in the branch run's hparams.json.</summary>
-    protected static JsonObject Record(BranchJob job, IHparams hparams) => new()
+    /// <summary>Extra fields recorded in the branch run's hparams.json, the seed actually drawn with included.</summary>
+    protected static JsonObject Record(BranchJob job, IHparams hparams, int? seedUsed = null) => new()
     {
         ["lottery_run"] = job.Lottery.RunName,
         ["level"] = job.Level,
-        ["branch"] = new JsonObject { ["name"] = Path.GetFileName(job.Folder.Path), ["hparams"] = HparamJson.ToJson(hparams) },
+        ["branch"] = new JsonObject { ["name"] = Path.GetFileName(job.Folder.Path), ["hparams"] = HparamJson.ToJson(hparams), ["seed_used"] = seedUsed },
     };
 }
 
 public static class BranchRegistry
 {
-    private static readonly IBranch[] Branches = [new RandomReinitBranch(), new RandomPruneBranch(), new RetrainBranch()];
+    private static readonly IBranch[] Branches = [new RandomReinitBranch(), new RandomPruneBranch(), new RetrainBranch(), new PruningSolutionBranch()];
 
     public static IReadOnlyList<IBranch> All => Branches;
 

@@ -10,7 +10,7 @@ public enum RandomPruneScope { Layerwise, Global }
 
 public sealed record RandomPruneHparams : IHparams
 {
-    [Hparam("Seed of the random mask.")]
+    [Hparam("Seed of the random mask (combined with the replicate, so replicates draw different masks).")]
     public int Seed { get; init; } = 1;
 
     [Hparam("layerwise: each tensor keeps as many weights as the ticket's; global: the same total, spread at random over the pruned tensors.")]
@@ -28,10 +28,11 @@ public sealed class RandomPruneBranch : Branch<RandomPruneHparams>
     protected override TrainingSummary Run(BranchJob job, RandomPruneHparams hparams)
     {
         using var ticketMask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
-        using var mask = RandomMask(ticketMask, hparams);
+        int seed = BranchSeeds.Derive(hparams.Seed, job.Replicate);
+        using var mask = RandomMask(ticketMask, hparams.PruneScope, seed);
         string maskPath = Path.Combine(job.Folder.Path, "mask.bin");
         if (!File.Exists(maskPath)) mask.Save(maskPath, Path.Combine(job.Folder.Path, "mask.json"));
-        return TrainMasked(job, job.Lottery.Training, mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams);
+        return TrainMasked(job, job.Lottery.Training, mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams, seed);
     }
 
     /// <summary>
@@ -39,13 +40,13 @@ public sealed class RandomPruneBranch : Branch<RandomPruneHparams>
     /// (layerwise), or in total over the tensors the ticket pruned (global); tensors the ticket
     /// left dense stay dense.
     /// </summary>
-    public static Mask RandomMask(Mask ticket, RandomPruneHparams hparams)
+    public static Mask RandomMask(Mask ticket, RandomPruneScope scope, int seed)
     {
-        using var scope = NewDisposeScope();
-        using var generator = new Generator((ulong)hparams.Seed);
+        using var disposeScope = NewDisposeScope();
+        using var generator = new Generator(unchecked((ulong)(uint)seed));
         var result = ticket.Names.ToDictionary(n => n, n => ticket[n].clone());
         var pruned = ticket.Names.Where(n => ticket.Remaining(n) < ticket.Total(n)).ToArray();
-        if (hparams.PruneScope == RandomPruneScope.Layerwise)
+        if (scope == RandomPruneScope.Layerwise)
         {
             foreach (var name in pruned)
                 result[name] = KeepRandom(ticket.Total(name), ticket.Remaining(name), generator).reshape(ticket[name].shape);

@@ -7,7 +7,7 @@ namespace TicketLab.Lottery.Branches;
 
 public sealed record RandomReinitHparams : IHparams
 {
-    [Hparam("Seed of the fresh random initialization.")]
+    [Hparam("Seed of the fresh random initialization (combined with the replicate, so replicates draw different weights).")]
     public int Seed { get; init; } = 1;
 
     public void Validate() { }
@@ -23,9 +23,10 @@ public sealed class RandomReinitBranch : Branch<RandomReinitHparams>
     {
         var desc = job.Lottery.Training;
         using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
-        // The fresh weights come from a separate seed stream so they never coincide with the ticket's.
-        int seed = unchecked(hparams.Seed * 7919 + 104729);
+        // Derived from the replicate, and from a stream apart from the model seeds (the replicate
+        // numbers), so the fresh weights never coincide with a ticket's.
+        int seed = BranchSeeds.Derive(hparams.Seed, job.Replicate);
         using var fresh = ModelRegistry.Create(desc.Model, LotteryRunner.InputOf(desc, job.Context), seed);
-        return TrainMasked(job, desc, mask, ModelState.Snapshot(fresh), hparams);
+        return TrainMasked(job, desc, mask, ModelState.Snapshot(fresh), hparams, seed);
     }
 }

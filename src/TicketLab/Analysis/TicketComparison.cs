@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using TicketLab.Foundations;
+using TicketLab.Lottery;
+using TicketLab.Lottery.Branches;
+using TicketLab.Pruning;
+using TicketLab.Store;
+using TicketLab.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TicketLab.Analysis;
+
+/// <summary>
+/// Two trained networks compared (see docs/analysis.md): L2 distances between their starting
+/// points and between their trained endpoints, how far training moved the first, cosine, angular
+/// distance and sign agreement of the endpoints over the mask's surviving weights, prediction
+/// disagreement and two-network ensemble accuracy on the test set, and the linear interpolation
+/// between the trained endpoints (error and loss barrier, Frankle et al. 2020).
+/// </summary>
+public sealed record PairComparison(
+    string Name, WeightDistances Start, WeightDistances End, double TravelA, double TravelB,
+    double PredictionDisagreement, double EnsembleAccuracy, double AccuracyA, double AccuracyB, InterpolationCurve Curve)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["name"] = Name,
+        ["start"] = Start.ToJson(),
+        ["end"] = End.ToJson(),
+        ["travel_a_l2"] = TravelA,
+        ["travel_b_l2"] = TravelB,
+        ["prediction_disagreement"] = PredictionDisagreement,
+        ["ensemble_test_accuracy"] = EnsembleAccuracy,
+        ["test_accuracy_a"] = AccuracyA,
+        ["test_accuracy_b"] = AccuracyB,
+        ["curve"] = Curve.ToJson(),
+    };
+
+    public static PairComparison FromJson(JsonNode json) => new((string)json["name"]!,
+        WeightDistances.FromJson(json["start"]!), WeightDistances.FromJson(json["end"]!),
+        (double)json["travel_a_l2"]!, (double)json["travel_b_l2"]!,
+        (double)json["prediction_disagreement"]!, (double)json["ensemble_test_accuracy"]!,
+        (double)json["test_accuracy_a"]!, (double)json["test_accuracy_b"]!, InterpolationCurve.FromJson(json["curve"]!));
+}
+
+/// <summary>A verdict states its answer, the rule it applied, and the numbers beside it (the control and the noise floor included).</summary>
+public enum Answer { Yes, No, Inconclusive }
+
+public sealed record Verdict(Answer Answer, string Rule, string Evidence)
+{
+    public string Text => Answer.ToString().ToLowerInvariant();
+}
+
+/// <summary>One network of a level's comparison: its role, what it is, and where it lives.</summary>
+public sealed record ComparedNetwork(string Role, string Description, string Folder);
+
+/// <summary>
+/// The comparison of one lottery level: the ticket T with the pruning solution P it came from,
+/// with the dense solution D as a reference and two controls on the same mask: the scratch
+/// network R (random re-initialization) and a second ticket T2 (same rewound weights, another
+/// data order).
+/// </summary>
+public sealed record LevelComparison(int Level, double Density, double PruningSolutionErrorBefore, double PruningSolutionErrorAfter,
+    IReadOnlyList<ComparedNetwork> Networks, IReadOnlyList<PairComparison> Pairs)
+{
+    public PairComparison? Pair(string name) => Pairs.FirstOrDefault(p => p.Name == name);
+
+    /// <summary>
+    /// Same basin: the error barrier between T and P is under the threshold, and the noise floor
+    /// (the barrier between two retrains of the same ticket, T-T2) is too; when the noise floor
+    /// alone reaches the threshold the question cannot be answered at that threshold.
+    /// </summary>
+    public Verdict SameBasin(double threshold)
+    {
+        const string rule = "yes if barrier(T,P) < threshold; inconclusive if the noise floor barrier(T,T2) >= threshold";
+        if (Pair(TicketComparison.TP) is not { } tp || Pair(TicketComparison.TT2) is not { } tt2)
+            return new Verdict(Answer.Inconclusive, rule, "missing pairs");
+        string Points(double value) => (100 * value).ToString("F2", CultureInfo.InvariantCulture) + " pts";
+        string evidence = $"barrier T-P {Points(tp.Curve.ErrorBarrier)}, noise floor T-T2 {Points(tt2.Curve.ErrorBarrier)}, threshold {Points(threshold)}"
+            + (Pair(TicketComparison.RP) is { } rp ? $", control R-P {Points(rp.Curve.ErrorBarrier)}" : "");
+        var answer = tt2.Curve.ErrorBarrier >= threshold ? Answer.Inconclusive : tp.Curve.ErrorBarrier < threshold ? Answer.Yes : Answer.No;
+        return new Verdict(answer, rule, evidence);
+    }
+
+    /// <summary>
+    /// Same region: judged on where training ends, not where it starts. T must end closer to P
+    /// than it started (training moved it toward P) and closer to P than the scratch network R
+    /// ends on the same mask. The start distances and how far each network moved are shown with it.
+    /// </summary>
+    public Verdict SameRegion()
+    {
+        const string rule = "yes if L2(T_end,P_end) < L2(T_start,P_start) and L2(T_end,P_end) < L2(R_end,P_end)";
+        if (Pair(TicketComparison.TP) is not { } tp || Pair(TicketComparison.RP) is not { } rp)
+            return new Verdict(Answer.Inconclusive, rule, "missing pairs");
+        double scale = tp.End.ReferenceNorm;
+        string N(double l2) => (l2 / scale).ToString("F3", CultureInfo.InvariantCulture);
+        string evidence = $"T-P start {N(tp.Start.L2Distance)} -> end {N(tp.End.L2Distance)} (T moved {N(tp.TravelA)}), "
+            + $"R-P end {N(rp.End.L2Distance)} (R moved {N(rp.TravelA)})"
+            + (Pair(TicketComparison.TT2) is { } tt2 ? $", noise floor T-T2 end {N(tt2.End.L2Distance)}" : "") + "; L2 / ||P||";
+        bool closer = tp.End.L2Distance < tp.Start.L2Distance && tp.End.L2Distance < rp.End.L2Distance;
+        return new Verdict(closer ? Answer.Yes : Answer.No, rule, evidence);
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["level"] = Level, ["density"] = Density,
+        ["pruning_solution_error_before_finetuning"] = PruningSolutionErrorBefore,
+        ["pruning_solution_error_after_finetuning"] = PruningSolutionErrorAfter,
+        ["networks"] = new JsonArray(Networks.Select(n => (JsonNode)new JsonObject { ["role"] = n.Role, ["description"] = n.Description, ["folder"] = n.Folder }).ToArray()),
+        ["pairs"] = new JsonArray(Pairs.Select(p => (JsonNode)p.ToJson()).ToArray()),
+    };
+
+    public static LevelComparison FromJson(JsonNode json) => new((int)json["level"]!, (double)json["density"]!,
+        (double)json["pruning_solution_error_before_finetuning"]!, (double)json["pruning_solution_error_after_finetuning"]!,
+        json["networks"]!.AsArray().Select(n => new ComparedNetwork((string)n!["role"]!, (string)n["description"]!, (string)n["folder"]!)).ToArray(),
+        json["pairs"]!.AsArray().Select(p => PairComparison.FromJson(p!)).ToArray());
+}
+
+public sealed record ComparisonOptions
+{
+    public InterpolationOptions Interpolation { get; init; } = new();
+    /// <summary>How the pruning solution is fine-tuned on the ticket's mask.</summary>
+    public PruningSolutionHparams PruningSolution { get; init; } = new();
+    /// <summary>Error barrier under which two networks count as linearly connected (Frankle et al. 2020 used 2%).</summary>
+    public double BasinThreshold { get; init; } = 0.02;
+
+    /// <summary>What changes the numbers (the threshold only changes the verdict): names the stored results.</summary>
+    public JsonObject ToJson()
+    {
+        var json = Interpolation.ToJson();
+        json["finetune_steps"] = PruningSolution.FinetuneSteps.ToString();
+        json["finetune_seed"] = PruningSolution.Seed;
+        return json;
+    }
+}
+
+/// <summary>
+/// Does a ticket retrain to the same region, or the same basin, as the solution it was pruned
+/// from? For each level L >= 1 it trains what is missing (the pruning solution P, the scratch
+/// control R, the second ticket T2) and compares trained endpoints only: T-P, R-P, T-T2, T-D, R-D.
+/// Every level's numbers are stored and reused.
+/// </summary>
+public static class TicketComparison
+{
+    public const string TP = "T-P", RP = "R-P", TT2 = "T-T2", TD = "T-D", RD = "R-D";
+
+    /// <summary>Data-order seed of the second ticket: distinct from the lottery's own (the replicate number).</summary>
+    public static int SecondTicketSeed(int replicate) => 2_000_003 + replicate;
+
+    public static string FolderOf(LotteryLayout layout, ComparisonOptions options) =>
+        Path.Combine(layout.Path, $"compare_{CanonicalJson.Sha256Hex(CanonicalJson.Serialize(options.ToJson()))[..16]}");
+
+    public static IReadOnlyList<LevelComparison> Run(LotteryDesc lottery, int replicate, IReadOnlyList<int> levels, ComparisonOptions options,
+        RunOptions runOptions, RunContext context)
+    {
+        if (levels.Contains(0))
+            throw new Hyperparameters.HparamException("--levels", "level 0 is the dense network and has no pruning solution; compare levels 1 and above.");
+        var layout = LotteryRunner.Layout(context, lottery, replicate);
+        string folder = FolderOf(layout, options);
+        var results = new List<LevelComparison>();
+        foreach (int level in levels)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            string path = Path.Combine(folder, $"level_{level}.json");
+            if (File.Exists(path))
+            {
+                results.Add(LevelComparison.FromJson(JsonNode.Parse(File.ReadAllText(path))!));
+                continue;
+            }
+            var comparison = CompareLevel(lottery, replicate, level, layout, options, runOptions, context);
+            Directory.CreateDirectory(folder);
+            AtomicFile.WriteText(path, comparison.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            results.Add(comparison);
+        }
+        return results;
+    }
+
+    private sealed record Endpoints(ComparedNetwork Network, Dictionary<string, Tensor> Start, Dictionary<string, Tensor> End, double TestAccuracy);
+
+    private static LevelComparison CompareLevel(LotteryDesc lottery, int replicate, int level, LotteryLayout layout,
+        ComparisonOptions options, RunOptions runOptions, RunContext context)
+    {
+        string what = $"{lottery.RunName} replicate {replicate}";
+        var ticket = TrainingSummary.Read(layout.Main(level))
+            ?? throw new InvalidDataException($"{layout.Main(level).Path}: level {level} has not finished; run `ticketlab lottery` with --levels {level} first.");
+        ticket.RequireConverged($"Level {level} of {what}");
+        var dense = TrainingSummary.Read(layout.Main(0))!.RequireConverged($"The dense level 0 of {what}");
+        var pruned = BranchRegistry.Run(BranchRegistry.Get("pruning_solution"), options.PruningSolution, lottery, replicate, level, runOptions, context)
+            .RequireConverged($"The pruning solution of level {level} ({what})");
+        var scratch = BranchRegistry.Run(BranchRegistry.Get("random_reinit"), new RandomReinitHparams(), lottery, replicate, level, runOptions, context)
+            .RequireConverged($"The random_reinit control at level {level} ({what})");
+        var second = BranchRegistry.Run(BranchRegistry.Get("retrain"), new RetrainHparams { RetrainDataOrderSeed = SecondTicketSeed(replicate) },
+            lottery, replicate, level, runOptions, context).RequireConverged($"The second ticket at level {level} ({what})");
+
+        int perEpoch = LotteryRunner.IterationsPerEpoch(lottery.Training, context);
+        var rewind = lottery.Lottery.RewindStep.ToStep(perEpoch);
+        var origin = Step.Zero(perEpoch);
+        var loaded = new List<Endpoints>();
+        Endpoints Load(string role, string description, TrainingSummary run, Step start)
+        {
+            var folder = new RunFolder(run.Folder);
+            var endpoints = new Endpoints(new ComparedNetwork(role, description, run.Folder),
+                TensorFile.Load(folder.ModelPath(start)), TensorFile.Load(folder.FinalModelPath), run.FinalTestAccuracy);
+            loaded.Add(endpoints);
+            return endpoints;
+        }
+        using var mask = LotteryRunner.MaskOf(layout, level, lottery, context);
+        try
+        {
+            var t = Load("T", $"ticket: level {level}, rewound to {lottery.Lottery.RewindStep}", ticket, rewind);
+            var p = Load("P", $"pruning solution: level {level - 1}'s trained network on level {level}'s mask, fine-tuned {options.PruningSolution.FinetuneSteps}", pruned, origin);
+            var r = Load("R", "scratch control: random re-initialization of the mask (random_reinit), trained", scratch, rewind);
+            var t2 = Load("T2", $"second ticket: the ticket's rewound weights retrained with data order seed {SecondTicketSeed(replicate)} (retrain branch)", second, rewind);
+            var d = Load("D", "dense solution: level 0, trained without a mask", dense, origin);
+
+            var (train, test) = context.Data.Get(lottery.Training.Dataset.DatasetName, lottery.Training.Dataset.TrainSubset, context.Device);
+            using var model = LotteryRunner.Skeleton(lottery.Training, context);
+            model.to(context.Device);
+            PairComparison Compare(string name, Endpoints a, Endpoints b)
+            {
+                var (disagreement, ensemble) = Predictions.Compare(model, a.End, b.End, test);
+                return new PairComparison(name,
+                    WeightDistances.Compute(a.Start, b.Start, mask), WeightDistances.Compute(a.End, b.End, mask),
+                    WeightDistances.Compute(a.End, a.Start, mask).L2Distance, WeightDistances.Compute(b.End, b.Start, mask).L2Distance,
+                    disagreement, ensemble, a.TestAccuracy, b.TestAccuracy,
+                    // Trained endpoints only: a sparse network and a dense one are joined unmasked.
+                    Interpolation.Run(model, a.End, b.End, null, test, train, options.Interpolation));
+            }
+            var pairs = new[] { Compare(TP, t, p), Compare(RP, r, p), Compare(TT2, t, t2), Compare(TD, t, d), Compare(RD, r, d) };
+            double before = 1 - MetricsLog.Read(new RunFolder(pruned.Folder).MetricsPath).First(m => m.Name == "test_accuracy" && m.Step == 0).Value;
+            return new LevelComparison(level, mask.Density, before, 1 - pruned.FinalTestAccuracy, loaded.Select(e => e.Network).ToArray(), pairs);
+        }
+        finally
+        {
+            foreach (var tensor in loaded.SelectMany(e => e.Start.Values.Concat(e.End.Values))) tensor.Dispose();
+        }
+    }
+}
