@@ -203,6 +203,10 @@ internal static class AnalysisCommands
         output.Console.Write(table);
         output.Human.WriteLine($"Error barrier: max test error along the line between the two copies minus the mean of their errors (Frankle et al. 2020); stable when under {P(threshold)}.");
         output.Human.WriteLine("Rise above chord: max of the error above the straight line between the two endpoint errors.");
+        foreach (var row in rows)
+            foreach (var r in row.Results)
+                output.Human.WriteLine($"  start {row.Step}, replicate {r.Replicate}: error barrier {P(r.Curve.ErrorBarrier)}, endpoint errors {P(1 - r.AccuracyA)} and {P(1 - r.AccuracyB)}, "
+                    + $"rise above chord {P(r.Curve.ErrorExcessOverChord)}, loss barrier {F(r.Curve.LossBarrier)}");
         // Endpoints of different quality make a "barrier" on a path that never rises: say so.
         foreach (var row in rows)
             foreach (var r in row.Results.Where(r => Math.Abs(r.AccuracyA - r.AccuracyB) > threshold))

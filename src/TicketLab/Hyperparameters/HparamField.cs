@@ -52,7 +52,9 @@ public sealed class HparamField
 
     public string Format(object? value) => value switch
     {
-        null => "(none)",
+        // An unset optional value takes a default that depends on the run (the replicate, the model):
+        // say so rather than print "(none)", which reads as "nothing is used".
+        null => "(default)",
         StepSpec[] steps => steps.Length == 0 ? "(none)" : string.Join(",", steps),
         Enum e => JsonNamingPolicy.SnakeCaseLower.ConvertName(e.ToString()),
         bool b => b ? "true" : "false",

@@ -25,6 +25,13 @@ public sealed class RunContext
 public sealed class DataSource(string? dataDir = null, bool download = false)
 {
     private readonly Dictionary<(string, int?, string), (ImageDataset Train, ImageDataset Test)> cache = [];
+    private readonly HashSet<string> announced = [];
+
+    /// <summary>The files among <paramref name="files"/> not named to the user yet in this process (each is echoed once, not once per run).</summary>
+    public IReadOnlyList<DataFile> NotYetAnnounced(IEnumerable<DataFile> files)
+    {
+        lock (announced) return files.Where(f => announced.Add(f.Path)).ToArray();
+    }
 
     public string? DataDir { get; } = dataDir;
     public bool Download { get; } = download;

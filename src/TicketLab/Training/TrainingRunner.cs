@@ -81,7 +81,7 @@ public static class TrainingRunner
         if (extraHparams is not null)
             foreach (var (key, value) in extraHparams) hparams[key] = value?.DeepClone();
         folder.WriteJson(folder.HparamsPath, hparams);
-        foreach (var file in dataFiles) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
+        foreach (var file in context.Data.NotYetAnnounced(dataFiles)) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
 
         Step origin = start?.StartStep.ToStep(perEpoch) ?? Step.Zero(perEpoch);
         if (origin >= end)

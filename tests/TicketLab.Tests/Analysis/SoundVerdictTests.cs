@@ -142,6 +142,22 @@ public sealed class SoundVerdictTests : IDisposable
         Assert.Equal(names.Length, names.Distinct().Count());
     }
 
+    [Fact]
+    public void Instability_prints_both_endpoint_errors_the_rise_above_the_chord_and_its_threshold()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = TicketLab.Cli.CliApp.Run(["instability", "--dataset-name", "mnist", "--model-name", "lenet_32_16", "--batch-size", "32", "--training-steps", "1ep",
+            "--data-dir", data, "--root", temp.Combine("store"), "--quiet", "--points", "3", "--stability-threshold", "0.03"],
+            TicketLab.Cli.CliEnvironment.ForTests(stdout, stderr));
+        Assert.True(code == 0, stderr.ToString());
+        string output = stdout.ToString();
+        Assert.Contains("rise above chord", output);
+        Assert.Contains("stable (barrier < 3.00 %)", output);
+        Assert.Contains("start 0it, replicate 1: error barrier", output);
+        Assert.Contains("endpoint errors", output);
+    }
+
     private static TicketModel Lenet() => ModelRegistry.Create(new ModelHparams { ModelName = "lenet_300_100" }, new InputSpec(1, 28, 28, 10), 1);
 
     [Fact]
