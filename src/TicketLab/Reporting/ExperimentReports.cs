@@ -209,7 +209,13 @@ public static class ExperimentReports
     private static ReportSection? ComparisonSection(ExperimentRef experiment, IReadOnlyList<LevelRow> rows)
     {
         string replicate = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().First();
-        var folder = Directory.Exists(replicate) ? Directory.EnumerateDirectories(replicate, "compare_*").Order().FirstOrDefault() : null;
+        // The most recent comparison written in the current format ("networks" names T, P, R, T2, D);
+        // folders from TicketLab's earlier ticket-vs-dense comparison are skipped.
+        var folder = Directory.Exists(replicate)
+            ? Directory.EnumerateDirectories(replicate, "compare_*")
+                .Where(f => Directory.EnumerateFiles(f, "level_*.json").FirstOrDefault() is { } file && JsonNode.Parse(File.ReadAllText(file))?["networks"] is not null)
+                .OrderByDescending(Directory.GetLastWriteTimeUtc).FirstOrDefault()
+            : null;
         if (folder is null) return null;
         var levels = Directory.EnumerateFiles(folder, "level_*.json")
             .Select(f => Analysis.LevelComparison.FromJson(JsonNode.Parse(File.ReadAllText(f))!)).OrderBy(l => l.Level).ToArray();
@@ -289,7 +295,8 @@ public static class ExperimentReports
 
     private static IEnumerable<(int Replicate, JsonObject Result)> InstabilityResults(string experimentFolder) =>
         Directory.EnumerateDirectories(experimentFolder, "replicate_*").Order()
-            .SelectMany(d => Directory.EnumerateFiles(d, "interpolation_*.json").Order().Take(1))
+            // Several grids may be stored (other --points, --bn-recalibrate...): show the most recent one.
+            .SelectMany(d => Directory.EnumerateFiles(d, "interpolation_*.json").OrderByDescending(File.GetLastWriteTimeUtc).Take(1))
             .Select(f => JsonNode.Parse(File.ReadAllText(f))!.AsObject())
             .Select(j => ((int)j["replicate"]!, j));
 
@@ -304,12 +311,16 @@ public static class ExperimentReports
         var results = InstabilityResults(experiment.Path).ToArray();
         var figure = new Figure("error_vs_alpha", "Test error along the line between the two copies", "interpolation coefficient", "test error (%)",
             results.Select(r => Curve($"replicate {r.Replicate}", r.Result["curve"]!)).ToArray());
-        var table = new ReportTable("Barriers", ["replicate", "error barrier", "loss barrier", "copy A test accuracy", "copy B test accuracy"],
+        static string Grid(JsonNode? interpolation) => interpolation is null ? "-"
+            : $"{interpolation["points"]} points, BN statistics " + ((int?)interpolation["bn_recalibration_batches"] is > 0 and var n ? $"recalibrated on {n} batches" : "interpolated");
+        var table = new ReportTable("Barriers", ["replicate", "error barrier", "rise above chord", "loss barrier", "copy A test accuracy", "copy B test accuracy", "interpolation"],
             results.Select(r => (IReadOnlyList<string>)[r.Replicate.ToString(Invariant), P((double)r.Result["curve"]!["error_barrier"]!),
-                ((double)r.Result["curve"]!["loss_barrier"]!).ToString("F4", Invariant),
-                P((double)r.Result["endpoint_a_test_accuracy"]!), P((double)r.Result["endpoint_b_test_accuracy"]!)]).ToArray());
+                P((double)r.Result["curve"]!["error_excess_over_chord"]!), ((double)r.Result["curve"]!["loss_barrier"]!).ToString("F4", Invariant),
+                P((double)r.Result["endpoint_a_test_accuracy"]!), P((double)r.Result["endpoint_b_test_accuracy"]!), Grid(r.Result["interpolation"])]).ToArray());
         return new Report($"Instability analysis {experiment.Name}", HyperparameterTables(HparamsOf(experiment)),
-            [new ReportSection("Linear mode connectivity", [table], [figure], "Error barrier: the largest test error along the line minus the mean of the two endpoints' errors.")]);
+            [new ReportSection("Linear mode connectivity", [table], [figure],
+                "Error barrier: the largest test error along the line minus the mean of the two endpoints' errors (Frankle et al. 2020); stable to SGD noise under 2 points. "
+                + "Rise above chord: the largest rise of the error above the straight line between the endpoint errors. See docs/analysis.md.")]);
     }
 
     private static Report SweepReport(ExperimentRef experiment)
