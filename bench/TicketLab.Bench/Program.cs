@@ -10,7 +10,8 @@ var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>
     ["accuracy"] = ("the lenet_300_100 preset for 40 epochs: mean test accuracy of the last 5 epochs [epochs=40]", AccuracyBenchmark.Run),
     ["mask-overhead"] = ("slowdown of a masked lenet_300_100 training step vs an unmasked one [rounds=6]", MaskOverheadBenchmark.Run),
     ["data"] = ("Fashion-MNIST read/load time and CIFAR augmentation per batch", DataBenchmark.Run),
-    ["resnet-step"] = ("images/s of a resnet_20 training step at batch 128 on CPU [steps=20]", ResNetStepBenchmark.Run),
+    ["resnet-step"] = ("images/s of a resnet_20 training step at batch 128 on CPU [steps=20]", ConvNetBenchmark.ResNetStep),
+    ["conv"] = ("images/s of resnet_20|vgg_16, a training step (batch 128) or an evaluation (batch 1000) [model=resnet_20 step|eval steps=20]", ConvNetBenchmark.Run),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))
@@ -19,6 +20,7 @@ if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))
     foreach (var (name, (help, _)) in benchmarks) Console.Error.WriteLine($"  {name,-14} {help}");
     return 2;
 }
-torch.set_num_threads(Environment.ProcessorCount);
+// BENCH_THREADS sets the thread count (bench/peers.sh gives both sides the same); default: every core.
+torch.set_num_threads(int.TryParse(Environment.GetEnvironmentVariable("BENCH_THREADS"), out int threads) && threads > 0 ? threads : Environment.ProcessorCount);
 Console.WriteLine($"# {args[0]} on {Environment.ProcessorCount} cores, torch threads {torch.get_num_threads()}, {DateTime.UtcNow:u}");
 return benchmark.Run(args[1..]);
