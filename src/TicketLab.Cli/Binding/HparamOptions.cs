@@ -19,7 +19,9 @@ public class HparamOptionSet
         foreach (var field in HparamField.Of(type))
         {
             string choices = field.Choices.Any() ? $" One of: {string.Join(", ", field.Choices)}." : "";
-            string description = $"{field.Description}{choices} [default: {field.Format(field.Get(defaults))}]";
+            // An unset optional value's default is told by its description ("default: the replicate number").
+            var value = field.Get(defaults);
+            string description = value is null ? $"{field.Description}{choices}" : $"{field.Description}{choices} [default: {field.Format(value)}]";
             if (heading is not null) description = $"({heading}) {description}";
             Option option = field.IsBoolean
                 ? new Option<bool>(field.Flag) { Description = description, Arity = ArgumentArity.ZeroOrOne }
