@@ -1,46 +1,81 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TicketLab.Foundations;
 
 /// <summary>
-/// A named set of tensors in one file: model states, optimizer-free snapshots and masks. Plain
-/// little-endian layout (name, dtype, shape, raw bytes) followed by the SHA-256 of those bytes,
-/// so that any tool can read it back and TicketLab notices a single flipped bit. Written through
-/// <see cref="AtomicFile"/>, so a crash never leaves half a file.
+/// A named set of tensors in one file: model states and masks. The layout is safetensors
+/// (huggingface/safetensors: an 8-byte little-endian header length, a JSON header giving each
+/// tensor's dtype, shape and byte range, then the raw little-endian bytes), so Python reads it with
+/// <c>safetensors.safe_open</c> or a few lines of <c>json</c> and <c>numpy</c>. The header's
+/// <c>__metadata__</c> carries a SHA-256 over the index and the bytes, so TicketLab notices a single
+/// flipped bit. Written through <see cref="AtomicFile"/>, so a crash never leaves half a file.
 /// </summary>
 public static class TensorFile
 {
-    private const string Magic = "TLTENSORS2";
-    /// <summary>The first layout, without a checksum: still read, so older stores stay usable.</summary>
-    private const string LegacyMagic = "TLTENSORS1";
+    /// <summary>Earlier TicketLab layouts (name, dtype, shape, raw bytes), still read so older stores stay usable.</summary>
+    private const string LegacyMagic = "TLTENSORS2", OldestMagic = "TLTENSORS1";
     private const int MaxDimensions = 16;
+    private const long MaxHeaderBytes = 100 << 20;
+    private const string ChecksumKey = "ticketlab_sha256";
+
+    private static readonly (ScalarType Type, string Name)[] DTypes =
+    [
+        (ScalarType.Float32, "F32"), (ScalarType.Float64, "F64"), (ScalarType.Float16, "F16"), (ScalarType.BFloat16, "BF16"),
+        (ScalarType.Int64, "I64"), (ScalarType.Int32, "I32"), (ScalarType.Int16, "I16"), (ScalarType.Int8, "I8"),
+        (ScalarType.Byte, "U8"), (ScalarType.Bool, "BOOL"),
+    ];
 
     public static void Save(string path, IEnumerable<(string Name, Tensor Tensor)> tensors) =>
         AtomicFile.Write(path, stream => Write(stream, tensors));
 
     public static void Write(Stream stream, IEnumerable<(string Name, Tensor Tensor)> tensors)
     {
-        var list = tensors.ToList();
-        using (var magic = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true)) magic.Write(Magic);
-        Checksummed.Write(stream, body =>
+        var entries = new List<(string Name, string DType, long[] Shape, byte[] Bytes)>();
+        foreach (var (name, tensor) in tensors)
         {
-            using var writer = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true);
-            writer.Write(list.Count);
-            foreach (var (name, tensor) in list)
+            using var scope = NewDisposeScope();
+            var cpu = tensor.detach().cpu().contiguous();
+            string dtype = DTypes.FirstOrDefault(d => d.Type == cpu.dtype).Name
+                ?? throw new NotSupportedException($"tensor '{name}' has dtype {cpu.dtype}, which has no safetensors name");
+            entries.Add((name, dtype, cpu.shape, cpu.bytes.ToArray()));
+        }
+        var header = new JsonObject();
+        long offset = 0;
+        foreach (var (name, dtype, shape, bytes) in entries)
+        {
+            header[name] = new JsonObject
             {
-                using var scope = NewDisposeScope();
-                var cpu = tensor.detach().cpu().contiguous();
-                writer.Write(name);
-                writer.Write((int)cpu.dtype);
-                writer.Write((int)cpu.dim());
-                foreach (long size in cpu.shape) writer.Write(size);
-                var bytes = cpu.bytes;
-                writer.Write((long)bytes.Length);
-                writer.Write(bytes);
-            }
-        });
+                ["dtype"] = dtype,
+                ["shape"] = new JsonArray(shape.Select(s => (JsonNode)s).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length),
+            };
+            offset += bytes.Length;
+        }
+        header["__metadata__"] = new JsonObject { ["writer"] = "TicketLab", [ChecksumKey] = Checksum(header, entries.Select(e => e.Bytes)) };
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int padded = (json.Length + 7) / 8 * 8; // the data starts 8-byte aligned, padded with spaces as the format allows
+        Span<byte> length = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+        stream.Write(length);
+        stream.Write(json);
+        for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
+        foreach (var entry in entries) stream.Write(entry.Bytes);
+    }
+
+    /// <summary>SHA-256 over each tensor's name, dtype, shape and byte range, then every byte: no field can change unseen.</summary>
+    private static string Checksum(JsonObject header, IEnumerable<byte[]> data)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var (name, entry) in header)
+        {
+            if (name == "__metadata__") continue;
+            hash.AppendData(Encoding.UTF8.GetBytes($"{name}|{entry!["dtype"]}|{entry["shape"]!.ToJsonString()}|{entry["data_offsets"]!.ToJsonString()}\n"));
+        }
+        foreach (var bytes in data) hash.AppendData(bytes);
+        return Convert.ToHexStringLower(hash.GetCurrentHash());
     }
 
     /// <summary>Reads a tensor file; every fault names the file and says how to recover.</summary>
@@ -51,7 +86,7 @@ public static class TensorFile
             using var stream = File.OpenRead(path);
             return Read(stream);
         }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or System.Text.Json.JsonException)
         {
             throw new InvalidDataException($"{path}: damaged or unreadable tensor file ({e.Message}). {RecoveryAdvice}", e);
         }
@@ -60,25 +95,84 @@ public static class TensorFile
     /// <summary>What a user can do about a damaged file in the store: results are recomputed from their hyperparameters.</summary>
     public const string RecoveryAdvice = "Delete the run folder that holds it (or the file, if it is a checkpoint) and run the command again to recompute it.";
 
+    /// <summary>Reads one tensor file from the stream's position, consuming exactly its bytes.</summary>
     public static Dictionary<string, Tensor> Read(Stream stream)
     {
-        string magic;
-        using (var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true)) magic = ReadMagic(reader);
-        return magic switch
+        Span<byte> prefix = stackalloc byte[8];
+        stream.ReadExactly(prefix);
+        // A legacy file starts with its magic as a length-prefixed string: 10, "TLTENSORS".
+        if (prefix[0] == LegacyMagic.Length && Encoding.ASCII.GetString(prefix[1..]) == LegacyMagic[..7])
         {
-            Magic => Checksummed.Read(stream, ReadTensors),
-            LegacyMagic => ReadTensors(stream),
-            _ => throw new InvalidDataException("not a TicketLab tensor file (bad magic)"),
-        };
+            var rest = new byte[LegacyMagic.Length - 7];
+            stream.ReadExactly(rest);
+            string magic = LegacyMagic[..7] + Encoding.ASCII.GetString(rest);
+            return magic switch
+            {
+                LegacyMagic => Checksummed.Read(stream, ReadLegacy),
+                OldestMagic => ReadLegacy(stream),
+                _ => throw new InvalidDataException("not a tensor file (bad magic)"),
+            };
+        }
+        ulong headerLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength is 0 or > MaxHeaderBytes) throw new InvalidDataException($"garbled header: {headerLength} header bytes");
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        if (JsonNode.Parse(Encoding.UTF8.GetString(headerBytes).TrimEnd(' ')) is not JsonObject header)
+            throw new InvalidDataException("garbled header: not a JSON object");
+
+        var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__") continue;
+            entries.Add(ParseEntry(name, node));
+        }
+        long expectedBegin = 0;
+        foreach (var entry in entries.OrderBy(e => e.Begin))
+        {
+            if (entry.Begin != expectedBegin) throw new InvalidDataException($"garbled header: tensor '{entry.Name}' does not start where the previous one ends");
+            expectedBegin = entry.End;
+        }
+        var data = new byte[checked((int)expectedBegin)];
+        stream.ReadExactly(data);
+        if (header["__metadata__"]?[ChecksumKey] is JsonValue stored)
+        {
+            string actual = Checksum(header, entries.Select(e => data[(int)e.Begin..(int)e.End]));
+            if (stored.GetValue<string>() != actual) throw new InvalidDataException(Checksummed.MismatchMessage);
+        }
+        var result = new Dictionary<string, Tensor>(entries.Count);
+        foreach (var (name, type, shape, begin, end) in entries)
+        {
+            var tensor = empty(shape, type);
+            if (end > begin) tensor.bytes = data.AsSpan((int)begin, (int)(end - begin));
+            result[name] = tensor;
+        }
+        return result;
     }
 
-    private static string ReadMagic(BinaryReader reader)
+    private static (string Name, ScalarType Type, long[] Shape, long Begin, long End) ParseEntry(string name, JsonNode? node)
     {
-        try { return reader.ReadString(); }
-        catch (Exception e) when (e is FormatException or IOException) { throw new InvalidDataException("not a TicketLab tensor file (bad magic)"); }
+        try
+        {
+            string dtype = (string)node!["dtype"]!;
+            var type = DTypes.FirstOrDefault(d => d.Name == dtype);
+            if (type.Name is null) throw new InvalidDataException($"garbled header: tensor '{name}' has unknown dtype {dtype}");
+            var shape = node["shape"]!.AsArray().Select(s => (long)s!).ToArray();
+            var offsets = node["data_offsets"]!.AsArray().Select(o => (long)o!).ToArray();
+            if (shape.Length > MaxDimensions || shape.Any(s => s < 0) || offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
+                throw new InvalidDataException($"garbled header: tensor '{name}' has an impossible shape or byte range");
+            using var probe = empty(0, type.Type);
+            long expected = shape.Aggregate(1L, (a, b) => checked(a * b)) * probe.ElementSize;
+            if (offsets[1] - offsets[0] != expected)
+                throw new InvalidDataException($"garbled header: tensor '{name}' spans {offsets[1] - offsets[0]} bytes, its shape needs {expected}");
+            return (name, type.Type, shape, offsets[0], offsets[1]);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException or OverflowException)
+        {
+            throw new InvalidDataException($"garbled header: tensor '{name}' ({e.Message})");
+        }
     }
 
-    private static Dictionary<string, Tensor> ReadTensors(Stream stream)
+    private static Dictionary<string, Tensor> ReadLegacy(Stream stream)
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         int count = reader.ReadInt32();

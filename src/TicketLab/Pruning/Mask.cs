@@ -105,7 +105,7 @@ public sealed class Mask : IDisposable
         }
         var summary = new JsonObject
         {
-            ["format"] = "TicketLab mask: tensors in mask.bin (TensorFile: name, dtype, shape, raw little-endian float32 0/1)",
+            ["format"] = "TicketLab mask: mask.bin is a safetensors file of float32 0/1 tensors, one per prunable weight",
             ["total"] = TotalWeights,
             ["remaining"] = RemainingWeights,
             ["sparsity"] = Sparsity,
