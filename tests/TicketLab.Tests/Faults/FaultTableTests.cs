@@ -492,7 +492,12 @@ internal static class Unprivileged
 
     /// <summary>Whether such a child can start at all: as nobody it must be able to read the dotnet host and this checkout.</summary>
     public static bool Available => available.Value;
-    private static readonly Lazy<bool> available = new(() => !IsRoot || Run("--version").Code == 0);
+    private static readonly Lazy<bool> available = new(() =>
+    {
+        if (!IsRoot) return true;
+        try { return Run("--version").Code == 0; }
+        catch (System.ComponentModel.Win32Exception) { return false; } // no setpriv on this machine
+    });
 
     public static ProcessStartInfo CliStart(IEnumerable<string> args, bool asNobody = true)
     {
