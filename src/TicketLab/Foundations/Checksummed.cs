@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 namespace TicketLab.Foundations;
 
 /// <summary>
-/// A body followed by the SHA-256 of its bytes: how the store's binary files (tensor files,
-/// checkpoints) prove on reading that not one bit changed since they were written.
+/// A body followed by the SHA-256 of its bytes: how a checkpoint proves on reading that not one
+/// bit changed since it was written.
 /// </summary>
 public static class Checksummed
 {
@@ -22,25 +22,23 @@ public static class Checksummed
     }
 
     /// <summary>
-    /// Reads the body through <paramref name="body"/>, then checks the SHA-256 after it. A seekable
-    /// stream (a file) is verified before any of it is parsed, so a damaged file is reported as
-    /// damaged rather than as whatever its garbled fields happen to say.
+    /// Checks the SHA-256 at the end of a file, then reads the body through <paramref name="body"/>.
+    /// Verifying first means a damaged file is reported as damaged rather than as whatever its
+    /// garbled fields happen to say; the body must end exactly where the checksum begins.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes do not match the stored checksum.</exception>
     public static T Read<T>(Stream stream, Func<Stream, T> body)
     {
-        if (stream.CanSeek) Verify(stream);
-        using var hashing = new HashingStream(stream);
-        var value = body(hashing);
-        Span<byte> stored = stackalloc byte[HashBytes];
-        if (stream.ReadAtLeast(stored, HashBytes, throwOnEndOfStream: false) != HashBytes)
-            throw new EndOfStreamException("the checksum at the end is missing (truncated file)");
-        if (!stored.SequenceEqual(hashing.Hash()))
-            throw new InvalidDataException(MismatchMessage);
+        if (!stream.CanSeek) throw new ArgumentException("A checksummed file is read from a seekable stream.", nameof(stream));
+        long checksumAt = Verify(stream);
+        var value = body(stream);
+        if (stream.Position != checksumAt) throw new InvalidDataException("garbled file: its contents do not end where its checksum begins");
+        stream.Position = checksumAt + HashBytes;
         return value;
     }
 
-    private static void Verify(Stream stream)
+    /// <summary>Hashes from the current position to the last <see cref="HashBytes"/> bytes and compares; returns where the checksum starts.</summary>
+    private static long Verify(Stream stream)
     {
         long start = stream.Position, length = stream.Length - start - HashBytes;
         if (length < 0) throw new EndOfStreamException("the checksum at the end is missing (truncated file)");
@@ -57,22 +55,17 @@ public static class Checksummed
         stream.ReadExactly(stored);
         if (!stored.SequenceEqual(hash.GetCurrentHash())) throw new InvalidDataException(MismatchMessage);
         stream.Position = start;
+        return start + length;
     }
 
-    /// <summary>Passes bytes through to an inner stream, hashing every byte read or written.</summary>
+    /// <summary>Passes bytes through to an inner stream, hashing every byte written.</summary>
     private sealed class HashingStream(Stream inner) : Stream
     {
         private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
         public byte[] Hash() => hash.GetCurrentHash();
 
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override int Read(Span<byte> buffer)
-        {
-            int n = inner.Read(buffer);
-            hash.AppendData(buffer[..n]);
-            return n;
-        }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
         public override void Write(ReadOnlySpan<byte> buffer)
         {
@@ -80,7 +73,7 @@ public static class Checksummed
             inner.Write(buffer);
         }
 
-        public override bool CanRead => inner.CanRead;
+        public override bool CanRead => false;
         public override bool CanSeek => false;
         public override bool CanWrite => inner.CanWrite;
         public override long Length => throw new NotSupportedException();

@@ -15,8 +15,8 @@ namespace TicketLab.Foundations;
 /// </summary>
 public static class TensorFile
 {
-    /// <summary>Earlier TicketLab layouts (name, dtype, shape, raw bytes), still read so older stores stay usable.</summary>
-    private const string LegacyMagic = "TLTENSORS2", OldestMagic = "TLTENSORS1";
+    /// <summary>The earlier TicketLab layout (name, dtype, shape, raw bytes), still read so older stores stay usable.</summary>
+    private const string LegacyMagic = "TLTENSORS1";
     private const int MaxDimensions = 16;
     private const long MaxHeaderBytes = 100 << 20;
     private const string ChecksumKey = "ticketlab_sha256";
@@ -54,7 +54,7 @@ public static class TensorFile
             };
             offset += bytes.Length;
         }
-        header["__metadata__"] = new JsonObject { ["writer"] = "TicketLab", [ChecksumKey] = Checksum(header, entries.Select(e => e.Bytes)) };
+        header["__metadata__"] = new JsonObject { ["writer"] = "TicketLab", [ChecksumKey] = Checksum(header, entries.Select(e => (ReadOnlyMemory<byte>)e.Bytes)) };
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8; // the data starts 8-byte aligned, padded with spaces as the format allows
         Span<byte> length = stackalloc byte[8];
@@ -66,7 +66,7 @@ public static class TensorFile
     }
 
     /// <summary>SHA-256 over each tensor's name, dtype, shape and byte range, then every byte: no field can change unseen.</summary>
-    private static string Checksum(JsonObject header, IEnumerable<byte[]> data)
+    private static string Checksum(JsonObject header, IEnumerable<ReadOnlyMemory<byte>> data)
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         foreach (var (name, entry) in header)
@@ -74,7 +74,7 @@ public static class TensorFile
             if (name == "__metadata__") continue;
             hash.AppendData(Encoding.UTF8.GetBytes($"{name}|{entry!["dtype"]}|{entry["shape"]!.ToJsonString()}|{entry["data_offsets"]!.ToJsonString()}\n"));
         }
-        foreach (var bytes in data) hash.AppendData(bytes);
+        foreach (var bytes in data) hash.AppendData(bytes.Span);
         return Convert.ToHexStringLower(hash.GetCurrentHash());
     }
 
@@ -100,18 +100,13 @@ public static class TensorFile
     {
         Span<byte> prefix = stackalloc byte[8];
         stream.ReadExactly(prefix);
-        // A legacy file starts with its magic as a length-prefixed string: 10, "TLTENSORS".
+        // A legacy file starts with its magic as a length-prefixed string: 10, "TLTENSORS1".
         if (prefix[0] == LegacyMagic.Length && Encoding.ASCII.GetString(prefix[1..]) == LegacyMagic[..7])
         {
             var rest = new byte[LegacyMagic.Length - 7];
             stream.ReadExactly(rest);
-            string magic = LegacyMagic[..7] + Encoding.ASCII.GetString(rest);
-            return magic switch
-            {
-                LegacyMagic => Checksummed.Read(stream, ReadLegacy),
-                OldestMagic => ReadLegacy(stream),
-                _ => throw new InvalidDataException("not a tensor file (bad magic)"),
-            };
+            if (LegacyMagic[..7] + Encoding.ASCII.GetString(rest) != LegacyMagic) throw new InvalidDataException("not a tensor file (bad magic)");
+            return ReadLegacy(stream);
         }
         ulong headerLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength is 0 or > MaxHeaderBytes) throw new InvalidDataException($"garbled header: {headerLength} header bytes");
@@ -136,7 +131,7 @@ public static class TensorFile
         stream.ReadExactly(data);
         if (header["__metadata__"]?[ChecksumKey] is JsonValue stored)
         {
-            string actual = Checksum(header, entries.Select(e => data[(int)e.Begin..(int)e.End]));
+            string actual = Checksum(header, entries.Select(e => new ReadOnlyMemory<byte>(data, (int)e.Begin, (int)(e.End - e.Begin))));
             if (stored.GetValue<string>() != actual) throw new InvalidDataException(Checksummed.MismatchMessage);
         }
         var result = new Dictionary<string, Tensor>(entries.Count);
