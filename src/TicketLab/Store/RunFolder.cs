@@ -30,23 +30,8 @@ public sealed class RunFolder(string path)
         get
         {
             if (IsFinished) return JsonRead.ObjectFile(SummaryPath)?["diverged_at_step"] is null ? RunState.Finished : RunState.Diverged;
-            if (IsLocked()) return RunState.Running;
+            if (RunLock.IsHeld(Path)) return RunState.Running;
             return File.Exists(CheckpointPath) || File.Exists(MetricsPath) ? RunState.Partial : RunState.New;
-        }
-    }
-
-    private bool IsLocked()
-    {
-        string lockPath = System.IO.Path.Combine(Path, "run.lock");
-        if (!File.Exists(lockPath)) return false;
-        try
-        {
-            using var probe = new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-            return false;
-        }
-        catch (IOException)
-        {
-            return true;
         }
     }
 

@@ -43,6 +43,26 @@ public sealed class RunLock : IDisposable
     private static string PidPath(string folder) => Path.Combine(folder, "run.pid");
     private static string LockPath(string folder) => Path.Combine(folder, "run.lock");
 
+    /// <summary>Whether a process holds the lock of a run folder now (a run being written).</summary>
+    public static bool IsHeld(string folder)
+    {
+        string path = LockPath(folder);
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false; // released and removed between the two checks
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>
     /// Releases the lock and removes its files, so a clean exit leaves no trace of the lock; a run
     /// folder this lock created and nothing else wrote to is removed too (no phantom "new" run).
