@@ -43,12 +43,14 @@ internal sealed class InterpolationBinding
 
 internal static class AnalysisCommands
 {
-    /// <summary>Frankle et al. (2020) call a network stable when the error barrier is under 2 percentage points.</summary>
-    private static Option<double> StabilityThreshold() => new("--stability-threshold")
+    /// <summary>An error-barrier threshold flag, defaulting to Frankle et al.'s (2020) 2 percentage points.</summary>
+    private static Option<double> BarrierThreshold(string name, string meaning) => new(name)
     {
-        Description = "Error barrier (as a fraction) under which training counts as stable to SGD noise (Frankle et al. 2020: 0.02)",
-        DefaultValueFactory = _ => 0.02,
+        Description = $"Error barrier (as a fraction) under which {meaning} (Frankle et al. 2020: {InterpolationCurve.StabilityThreshold})",
+        DefaultValueFactory = _ => InterpolationCurve.StabilityThreshold,
     };
+
+    private static Option<double> StabilityThreshold() => BarrierThreshold("--stability-threshold", "training counts as stable to SGD noise");
 
     private static double ReadThreshold(ParseResult result, Option<double> option)
     {
@@ -140,7 +142,7 @@ internal static class AnalysisCommands
         var interpolation = new InterpolationBinding();
         var levels = new Option<string>("--levels") { Description = "Levels to compare (1 and above), e.g. 1-10", Required = true };
         var finetune = new Option<string>("--finetune-steps") { Description = "Fine-tuning of the pruning solution on the ticket's mask, at the recipe's final learning rate", DefaultValueFactory = _ => "2ep" };
-        var threshold = new Option<double>("--basin-threshold") { Description = "Error barrier (fraction) under which two networks count as one basin (Frankle et al. 2020: 0.02)", DefaultValueFactory = _ => 0.02 };
+        var threshold = BarrierThreshold("--basin-threshold", "two networks count as one basin");
         var command = new Command("compare", "Does each ticket retrain to the same region / basin as the pruning solution it came from? Distances, barriers, ensembles, with controls and the noise floor.");
         options.AddTo(command);
         interpolation.AddTo(command);

@@ -41,6 +41,9 @@ public sealed record InterpolationPoint(double Alpha, double TestError, double T
 /// <summary>Error and loss along the line between two networks, and the barriers of Frankle et al. (2020).</summary>
 public sealed record InterpolationCurve(IReadOnlyList<InterpolationPoint> Points)
 {
+    /// <summary>Frankle et al. (2020) call two networks linearly connected (training stable) under a 2-point error barrier.</summary>
+    public const double StabilityThreshold = 0.02;
+
     /// <summary>max over a of error(a), minus the mean of the two endpoint errors.</summary>
     public double ErrorBarrier => Barrier(Points.Select(p => p.TestError).ToArray());
     public double LossBarrier => Barrier(Points.Select(p => p.TestLoss).ToArray());

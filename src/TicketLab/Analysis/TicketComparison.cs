@@ -122,7 +122,7 @@ public sealed record ComparisonOptions
     /// <summary>How the pruning solution is fine-tuned on the ticket's mask.</summary>
     public PruningSolutionHparams PruningSolution { get; init; } = new();
     /// <summary>Error barrier under which two networks count as linearly connected (Frankle et al. 2020 used 2%).</summary>
-    public double BasinThreshold { get; init; } = 0.02;
+    public double BasinThreshold { get; init; } = InterpolationCurve.StabilityThreshold;
 
     /// <summary>What changes the numbers (the threshold only changes the verdict): names the stored results.</summary>
     public JsonObject ToJson()

@@ -253,13 +253,13 @@ public static class ExperimentReports
                 Fmt(l.Pair(rp) is { } r ? Normalized(r) : null), Fmt(l.Pair(tt2) is { } n ? Normalized(n) : null),
                 Fmt(l.Pair(tp)?.End.AngularDistance),
                 FmtP(l.Pair(tp)?.Curve.ErrorBarrier), FmtP(l.Pair(rp)?.Curve.ErrorBarrier), FmtP(l.Pair(tt2)?.Curve.ErrorBarrier), FmtP(l.Pair(td)?.Curve.ErrorBarrier),
-                l.SameRegion().Text, l.SameBasin(0.02).Text]).ToArray());
+                l.SameRegion().Text, l.SameBasin(Analysis.InterpolationCurve.StabilityThreshold).Text]).ToArray());
         var first = levels[0];
         return new ReportSection("Ticket vs pruning solution", [table], figures,
             "T: ticket; P: pruning solution (the previous level's trained network on this level's mask, fine-tuned); R: scratch network (random re-initialization of the mask); "
             + "T2: the ticket retrained with another data order (noise floor); D: dense solution (level 0). Distances over the mask's surviving weights; "
             + "barrier: max test error along the line between trained endpoints minus the mean of the endpoint errors (Frankle et al. 2020). "
-            + $"Same region: {first.SameRegion().Rule}. Same basin: {first.SameBasin(0.02).Rule} (threshold 2 points). See docs/analysis.md.");
+            + $"Same region: {first.SameRegion().Rule}. Same basin: {first.SameBasin(Analysis.InterpolationCurve.StabilityThreshold).Rule} (threshold 2 points). See docs/analysis.md.");
     }
 
     private static string Fmt(double? value) => value?.ToString("F3", Invariant) ?? "-";
