@@ -11,33 +11,18 @@ using TicketLab.Lottery;
 
 namespace TicketLab.Cli.Commands;
 
-/// <summary>Flags of the interpolation between two networks.</summary>
+/// <summary>Flags of the interpolation between two networks, made from <see cref="InterpolationOptions"/>.</summary>
 internal sealed class InterpolationBinding
 {
-    public Option<int> Points { get; } = new("--points") { Description = "Interpolation coefficients, evenly spaced in [0,1], endpoints included", DefaultValueFactory = _ => 30 };
-    public Option<int?> TestExamples { get; } = new("--test-examples") { Description = "Evaluate each point on the first N test examples only [default: the whole test set]" };
-    public Option<int> TrainExamples { get; } = new("--train-examples") { Description = "Also measure error and loss on this many training examples at each point", DefaultValueFactory = _ => 0 };
-    public Option<int> BnRecalibrate { get; } = new("--bn-recalibrate") { Description = "Re-estimate batch-norm statistics on N training batches at each point (0: interpolate them; no effect without batch norm)", DefaultValueFactory = _ => InterpolationOptions.DefaultBnRecalibrationBatches };
+    private readonly HparamOptions<InterpolationOptions> options = new(new InterpolationOptions());
 
-    public void AddTo(Command command)
-    {
-        command.Options.Add(Points);
-        command.Options.Add(TrainExamples);
-        command.Options.Add(TestExamples);
-        command.Options.Add(BnRecalibrate);
-    }
+    public void AddTo(Command command) => options.AddTo(command);
 
     public InterpolationOptions Read(ParseResult result)
     {
-        int points = result.GetValue(Points);
-        if (points < 2) throw new HparamException("--points", $"must be at least 2, got {points}.");
-        int train = result.GetValue(TrainExamples);
-        if (train < 0) throw new HparamException("--train-examples", $"must not be negative, got {train}.");
-        int bn = result.GetValue(BnRecalibrate);
-        if (bn < 0) throw new HparamException("--bn-recalibrate", $"must not be negative, got {bn}.");
-        int? test = result.GetValue(TestExamples);
-        if (test is < 1) throw new HparamException("--test-examples", $"must be at least 1, got {test}.");
-        return new InterpolationOptions { Points = points, TrainExamples = train, TestExamples = test, BnRecalibrationBatches = bn };
+        var value = options.Read(result);
+        value.Validate();
+        return value;
     }
 }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TicketLab.Experiments;
 using TicketLab.Reporting;
 using TicketLab.Store;
 
@@ -36,8 +37,8 @@ internal static class ReportCommand
                 {
                     var experiment = ExperimentRef.Resolve(store, text);
                     var curveLevels = result.GetValue(levels) is { } text2 ? TicketLab.Lottery.Branches.BranchRegistry.ParseLevels(text2) : null;
-                    report = ExperimentReports.Build(store, experiment, curveLevels);
-                    defaultFolder = experiment.Kind == ExperimentKind.RewindSweep
+                    report = ExperimentReports.Build(store, experiment, new ReportOptions { CurveLevels = curveLevels });
+                    defaultFolder = experiment.Kind.StoredAsFile
                         ? Path.ChangeExtension(experiment.Path, null) + "_report"
                         : Path.Combine(experiment.Path, "report");
                 }

@@ -55,14 +55,14 @@ public sealed record InstabilityStart
     {
         get
         {
-            var key = Lottery is null
-                ? new JsonObject
-                {
-                    ["dataset"] = HparamJson.NonDefault(Training.Dataset), ["model"] = HparamJson.NonDefault(Training.Model),
-                    ["training"] = HparamJson.NonDefault(Training.Training), ["start_step"] = Step.ToString(),
-                }
-                : new JsonObject { ["lottery_run"] = Lottery.RunName, ["level"] = Level };
-            return $"instability_{CanonicalJson.Sha256Hex(CanonicalJson.Serialize(key))[..16]}";
+            JsonObject key;
+            if (Lottery is null)
+            {
+                key = Training.NameKey();
+                key["start_step"] = Step.ToString();
+            }
+            else key = new JsonObject { ["lottery_run"] = Lottery.RunName, ["level"] = Level };
+            return Experiments.ExperimentName.Of("instability", key);
         }
     }
 }
@@ -95,7 +95,7 @@ public static class InstabilityAnalysis
         Directory.CreateDirectory(folder);
         AtomicFile.WriteText(Path.Combine(folder, "..", "analysis.json"), start.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 
-        string curvePath = Path.Combine(folder, $"interpolation_{CanonicalJson.Sha256Hex(CanonicalJson.Serialize(interpolation.ToJson()))[..8]}.json");
+        string curvePath = Path.Combine(folder, Experiments.ExperimentName.Of("interpolation", interpolation.ToJson()) + ".json");
         if (File.Exists(curvePath)) return FromJson(JsonNode.Parse(File.ReadAllText(curvePath))!, folder);
 
         var (state, mask) = StartState(start, replicate, options, context, folder);
@@ -226,7 +226,11 @@ public static class RewindSweep
 
     /// <summary><c>rewind_parent_&lt;hash&gt;</c>: the recipe and the steps it saves.</summary>
     public static string ParentRunName(TrainingDesc training, IReadOnlyList<StepSpec> steps) =>
-        $"rewind_parent_{CanonicalJson.Sha256Hex(training.RunName + "|" + string.Join(",", steps.Select(s => s.ToString()).Order(StringComparer.Ordinal)))[..16]}";
+        Experiments.ExperimentName.Of("rewind_parent", new JsonObject
+        {
+            ["training_run"] = training.RunName,
+            ["steps"] = new JsonArray(steps.Select(s => s.ToString()).Order(StringComparer.Ordinal).Select(s => (JsonNode)s).ToArray()),
+        });
 
     /// <summary>The sweep's file name: every setting that changes its numbers (recipe, steps, replicates, interpolation).</summary>
     public static string FileName(TrainingDesc training, IReadOnlyList<StepSpec> steps, int replicates, InterpolationOptions interpolation)
@@ -238,6 +242,6 @@ public static class RewindSweep
             ["replicates"] = replicates,
             ["interpolation"] = interpolation.ToJson(),
         };
-        return $"rewind_sweep_{CanonicalJson.Sha256Hex(CanonicalJson.Serialize(key))[..16]}.json";
+        return Experiments.ExperimentName.Of("rewind_sweep", key) + ".json";
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using TicketLab.Data;
+using TicketLab.Hyperparameters;
 using TicketLab.Models;
 using TicketLab.Pruning;
 using TicketLab.Training;
@@ -8,22 +9,35 @@ using static TorchSharp.torch;
 
 namespace TicketLab.Analysis;
 
-public sealed record InterpolationOptions
+/// <summary>The interpolation between two networks: a hyperparameter group like the others, so its flags and help come from here.</summary>
+public sealed record InterpolationOptions : IHparams
 {
-    /// <summary>Evenly spaced coefficients in [0, 1], endpoints included.</summary>
+    [Hparam("Interpolation coefficients, evenly spaced in [0,1], endpoints included.")]
     public int Points { get; init; } = 30;
-    /// <summary>Evaluate on the first N test examples only (null: the whole test set).</summary>
+
+    [Hparam("Evaluate each point on the first N test examples only (default: the whole test set).")]
     public int? TestExamples { get; init; }
-    /// <summary>Also evaluate on this many training examples (0: test set only).</summary>
+
+    [Hparam("Also measure error and loss on this many training examples at each point.")]
     public int TrainExamples { get; init; }
+
     /// <summary>
     /// Re-estimate batch-norm statistics on this many training batches at each point (0: interpolate
     /// them). On by default: interpolated statistics do not match the interpolated weights, and the
     /// barrier they give is an artefact. Networks without batch norm are unaffected.
     /// </summary>
-    public int BnRecalibrationBatches { get; init; } = DefaultBnRecalibrationBatches;
+    [Hparam("Re-estimate batch-norm statistics on N training batches at each point (0: interpolate them; no effect without batch norm).")]
+    public int BnRecalibrate { get; init; } = DefaultBnRecalibrationBatches;
     public const int DefaultBnRecalibrationBatches = 20;
     public int BnRecalibrationBatchSize { get; init; } = 128;
+
+    public void Validate()
+    {
+        if (Points < 2) throw new HparamException("--points", $"must be at least 2, got {Points}.");
+        if (TrainExamples < 0) throw new HparamException("--train-examples", $"must not be negative, got {TrainExamples}.");
+        if (BnRecalibrate < 0) throw new HparamException("--bn-recalibrate", $"must not be negative, got {BnRecalibrate}.");
+        if (TestExamples is < 1) throw new HparamException("--test-examples", $"must be at least 1, got {TestExamples}.");
+    }
 
     public IReadOnlyList<double> Alphas =>
         Points < 2 ? throw new ArgumentOutOfRangeException(nameof(Points), "at least 2 points are needed") :
@@ -32,7 +46,7 @@ public sealed record InterpolationOptions
     public JsonObject ToJson() => new()
     {
         ["points"] = Points, ["train_examples"] = TrainExamples, ["test_examples"] = TestExamples,
-        ["bn_recalibration_batches"] = BnRecalibrationBatches, ["bn_recalibration_batch_size"] = BnRecalibrationBatchSize,
+        ["bn_recalibration_batches"] = BnRecalibrate, ["bn_recalibration_batch_size"] = BnRecalibrationBatchSize,
     };
 }
 
@@ -105,8 +119,8 @@ public static class Interpolation
             foreach (double alpha in options.Alphas)
             {
                 SetInterpolated(state, start, end, masks, alpha);
-                if (options.BnRecalibrationBatches > 0 && train is not null)
-                    BatchNormRecalibration.Run(model, train, options.BnRecalibrationBatches, options.BnRecalibrationBatchSize);
+                if (options.BnRecalibrate > 0 && train is not null)
+                    BatchNormRecalibration.Run(model, train, options.BnRecalibrate, options.BnRecalibrationBatchSize);
                 var testResult = Evaluator.Evaluate(model, test, limit: options.TestExamples);
                 EvaluationResult? trainResult = options.TrainExamples > 0 && train is not null
                     ? Evaluator.Evaluate(model, train, limit: options.TrainExamples) : null;

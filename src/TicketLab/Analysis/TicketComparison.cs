@@ -148,7 +148,7 @@ public static class TicketComparison
     public static int SecondTicketSeed(int replicate) => 2_000_003 + replicate;
 
     public static string FolderOf(LotteryLayout layout, ComparisonOptions options) =>
-        Path.Combine(layout.Path, $"compare_{CanonicalJson.Sha256Hex(CanonicalJson.Serialize(options.ToJson()))[..16]}");
+        Path.Combine(layout.Path, Experiments.ExperimentName.Of("compare", options.ToJson()));
 
     public static IReadOnlyList<LevelComparison> Run(LotteryDesc lottery, int replicate, IReadOnlyList<int> levels, ComparisonOptions options,
         RunOptions runOptions, RunContext context)

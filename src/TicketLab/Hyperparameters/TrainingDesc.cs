@@ -32,14 +32,15 @@ public sealed record TrainingDesc(DatasetHparams Dataset, ModelHparams Model, Tr
         HparamJson.FromJson<ModelHparams>(node["model"]!),
         HparamJson.FromJson<TrainingHparams>(node["training"]!));
 
-    public string Hash => CanonicalJson.Sha256Hex(CanonicalJson.Serialize(new JsonObject
+    /// <summary>What names the run: the groups' non-default values.</summary>
+    public JsonObject NameKey() => new()
     {
         ["dataset"] = HparamJson.NonDefault(Dataset),
         ["model"] = HparamJson.NonDefault(Model),
         ["training"] = HparamJson.NonDefault(Training),
-    }))[..16];
+    };
 
-    public string RunName => $"{Prefix}_{Hash}";
+    public string RunName => Experiments.ExperimentName.Of(Prefix, NameKey());
 
     /// <summary>Refuses, before anything trains, a step (a start or rewind step) at or past the end of training.</summary>
     public void RequireBeforeEnd(Foundations.StepSpec step, int iterationsPerEpoch, string flag)

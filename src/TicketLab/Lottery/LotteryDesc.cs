@@ -34,16 +34,15 @@ public sealed record LotteryDesc(TrainingDesc Training, PruningHparams Pruning, 
         HparamJson.FromJson<PruningHparams>(node["pruning"]!),
         HparamJson.FromJson<LotteryHparams>(node["lottery"]!));
 
-    public string Hash => CanonicalJson.Sha256Hex(CanonicalJson.Serialize(new JsonObject
+    public JsonObject NameKey()
     {
-        ["dataset"] = HparamJson.NonDefault(Training.Dataset),
-        ["model"] = HparamJson.NonDefault(Training.Model),
-        ["training"] = HparamJson.NonDefault(Training.Training),
-        ["pruning"] = HparamJson.NonDefault(Pruning),
-        ["lottery"] = HparamJson.NonDefault(Lottery),
-    }))[..16];
+        var key = Training.NameKey();
+        key["pruning"] = HparamJson.NonDefault(Pruning);
+        key["lottery"] = HparamJson.NonDefault(Lottery);
+        return key;
+    }
 
-    public string RunName => $"{Prefix}_{Hash}";
+    public string RunName => Experiments.ExperimentName.Of(Prefix, NameKey());
 }
 
 /// <summary>Folder layout of a lottery run: <c>lottery_&lt;hash&gt;/replicate_N/level_L/main</c> and branches beside main.</summary>

@@ -31,7 +31,7 @@ public sealed class ConnectivityTests : IDisposable
         var (train, test) = Data();
         using var model = ModelRegistry.Create(new ModelHparams { ModelName = "resnet_8" }, Mnist, 1);
         var state = ModelState.Snapshot(model);
-        var curve = Interpolation.Run(model, state, state, null, test, train, new InterpolationOptions { Points = 7, TrainExamples = 64, BnRecalibrationBatches = 2 });
+        var curve = Interpolation.Run(model, state, state, null, test, train, new InterpolationOptions { Points = 7, TrainExamples = 64, BnRecalibrate = 2 });
         Assert.Equal(7, curve.Points.Count);
         Assert.All(curve.Points, p => Assert.Equal(curve.Points[0].TestError, p.TestError));
         Assert.Equal(0, curve.ErrorBarrier);
@@ -67,7 +67,7 @@ public sealed class ConnectivityTests : IDisposable
         var (train, test) = Data();
         using var model = ModelRegistry.Create(desc.Model, Mnist, 1);
         var curve = Interpolation.Run(model, TensorFile.Load(Path.Combine(a.Folder, "models", "model_final.bin")),
-            TensorFile.Load(Path.Combine(b.Folder, "models", "model_final.bin")), null, test, train, new InterpolationOptions { Points = 11, BnRecalibrationBatches = 2 });
+            TensorFile.Load(Path.Combine(b.Folder, "models", "model_final.bin")), null, test, train, new InterpolationOptions { Points = 11, BnRecalibrate = 2 });
         Assert.True(curve.ErrorBarrier > 0.1, $"error barrier {curve.ErrorBarrier:P1}");
         Assert.True(curve.LossBarrier > 0.1, $"loss barrier {curve.LossBarrier:F3}");
     }

@@ -135,7 +135,7 @@ public sealed class SoundVerdictTests : IDisposable
         {
             RewindSweep.FileName(desc, steps, 1, new InterpolationOptions()),
             RewindSweep.FileName(desc, steps, 1, new InterpolationOptions { Points = 10 }),
-            RewindSweep.FileName(desc, steps, 1, new InterpolationOptions { BnRecalibrationBatches = 0 }),
+            RewindSweep.FileName(desc, steps, 1, new InterpolationOptions { BnRecalibrate = 0 }),
             RewindSweep.FileName(desc, steps, 1, new InterpolationOptions { TestExamples = 100 }),
             RewindSweep.FileName(desc, steps, 2, new InterpolationOptions()),
         };

@@ -14,7 +14,7 @@ public sealed class HashTests
             new DatasetHparams { DatasetName = "fashion_mnist", BatchSize = 128, DoNotAugment = false },
             new ModelHparams { ModelName = "lenet_300_100", ModelInit = ModelInit.KaimingNormal },
             new TrainingHparams { Lr = 0.1, Gamma = 0.1, WarmupSteps = StepSpec.Parse("0it") });
-        Assert.Equal(implicitDefaults.Hash, explicitDefaults.Hash);
+        Assert.Equal(implicitDefaults.RunName, explicitDefaults.RunName);
         Assert.Empty(HparamJson.NonDefault(explicitDefaults.Training));
     }
 
@@ -29,7 +29,7 @@ public sealed class HashTests
             baseline with { Training = baseline.Training with { DataOrderSeed = 3 } },
             baseline with { Model = baseline.Model with { ModelName = "lenet_100" } },
             baseline with { Dataset = baseline.Dataset with { BatchSize = 64 } },
-        }.Select(d => d.Hash).Append(baseline.Hash).ToArray();
+        }.Select(d => d.RunName).Append(baseline.RunName).ToArray();
         Assert.Equal(hashes.Length, hashes.Distinct().Count());
     }
 
@@ -37,8 +37,8 @@ public sealed class HashTests
     public void Hash_of_a_known_recipe_is_pinned()
     {
         // Pinned so that a refactoring that silently renames every stored result fails here.
-        Assert.Equal("c55ccdec8491f57a", Presets.Get("lenet_300_100").Hash);
-        Assert.Equal(Presets.Get("lenet_300_100").Hash, new TrainingDesc { Training = new TrainingHparams { TrainingSteps = StepSpec.Parse("40ep") } }.Hash);
+        Assert.Equal("train_c55ccdec8491f57a", Presets.Get("lenet_300_100").RunName);
+        Assert.Equal(Presets.Get("lenet_300_100").RunName, new TrainingDesc { Training = new TrainingHparams { TrainingSteps = StepSpec.Parse("40ep") } }.RunName);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class HashTests
     {
         var desc = Presets.Get("resnet_20_warmup");
         var back = TrainingDesc.FromJson(JsonNode.Parse(desc.ToJson().ToJsonString())!);
-        Assert.Equal(desc.Hash, back.Hash);
+        Assert.Equal(desc.RunName, back.RunName);
         Assert.Equal(StepSpec.Parse("30000it"), back.Training.WarmupSteps);
         Assert.Equal([StepSpec.Parse("80ep"), StepSpec.Parse("120ep")], back.Training.MilestoneSteps);
     }

@@ -76,9 +76,9 @@ public static class BranchRegistry
         Branches.FirstOrDefault(b => b.Name == name)
         ?? throw new HparamException("branch", $"unknown branch '{name}'. Known: {string.Join(", ", Branches.Select(b => b.Name))}.");
 
-    /// <summary>Folder name of a branch with given hyperparameters: <c>random_reinit_1a2b3c4d</c>.</summary>
+    /// <summary>Folder name of a branch with given hyperparameters: <c>random_reinit_&lt;hash&gt;</c>.</summary>
     public static string FolderName(IBranch branch, IHparams hparams) =>
-        $"{branch.Name}_{CanonicalJson.Sha256Hex(CanonicalJson.Serialize(HparamJson.NonDefault(hparams)))[..8]}";
+        Experiments.ExperimentName.Of(branch.Name, HparamJson.NonDefault(hparams));
 
     /// <summary>Runs a branch on one level of a lottery run whose level has finished.</summary>
     public static TrainingSummary Run(IBranch branch, IHparams hparams, LotteryDesc lottery, int replicate, int level, RunOptions options, RunContext context)

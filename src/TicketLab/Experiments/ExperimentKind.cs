@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+using TicketLab.Foundations;
+using TicketLab.Reporting;
+using TicketLab.Store;
+using TicketLab.Training;
+
+namespace TicketLab.Experiments;
+
+/// <summary>Where a stored experiment (or one replicate of it) stands, as <c>list</c> and <c>study status</c> show it.</summary>
+public enum ExperimentState { New, Partial, Running, Finished, Diverged, Unreadable }
+
+/// <summary>One row of <c>ticketlab list</c>: a replicate of an experiment (or a whole experiment stored as one file).</summary>
+public sealed record ListEntry(string Experiment, string Kind, int? Replicate, ExperimentState State, string Detail, string Path)
+{
+    public string Model { get; init; } = "?";
+    public string Dataset { get; init; } = "?";
+    public TrainingSummary? Summary { get; init; }
+    /// <summary>Why the entry could not be read, when <see cref="State"/> is <see cref="ExperimentState.Unreadable"/>.</summary>
+    public string? Problem { get; init; }
+}
+
+/// <summary>What a report may be asked for beyond the experiment itself.</summary>
+public sealed record ReportOptions
+{
+    /// <summary>Lottery levels whose training curves are drawn (null: first, middle and last).</summary>
+    public IReadOnlyList<int>? CurveLevels { get; init; }
+}
+
+/// <summary>
+/// One kind of experiment in the store (OpenLTH's description type and runner, in one place): the
+/// prefix of its names (<see cref="ExperimentName"/>), how its stored results are found and read
+/// for <c>list</c>, and its report. Registered in <see cref="ExperimentRegistry"/>; <c>list</c>,
+/// <c>report</c> and name resolution go through the registry, so a new kind is one class and one
+/// registry line.
+/// </summary>
+public abstract class ExperimentKind
+{
+    /// <summary>The prefix of the kind's names in the store: <c>lottery</c> names <c>lottery_&lt;hash&gt;</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>A phrase for titles: "Lottery run".</summary>
+    public abstract string Title { get; }
+
+    /// <summary>Whether the experiment is stored as one JSON file (<c>rewind_sweep_&lt;hash&gt;.json</c>) instead of a folder of replicates.</summary>
+    public virtual bool StoredAsFile => false;
+
+    /// <summary>Whether a store entry's file name is an experiment of this kind.</summary>
+    public bool Owns(string entryName, bool isFile) =>
+        isFile == StoredAsFile && entryName.StartsWith(Name + "_", StringComparison.Ordinal)
+        && entryName.EndsWith(".json", StringComparison.Ordinal) == StoredAsFile;
+
+    /// <summary>The rows of <c>list</c> for one experiment; problems become an unreadable row, never an exception.</summary>
+    public IEnumerable<ListEntry> List(string path)
+    {
+        string name = System.IO.Path.GetFileName(path).Replace(".json", "");
+        if (StoredAsFile) return [Guarded(name, null, path, () => ListFile(name, path))];
+        return Directory.EnumerateDirectories(path, "replicate_*").Order()
+            .Select(folder => (Folder: folder, Number: int.TryParse(System.IO.Path.GetFileName(folder)["replicate_".Length..], out int r) ? r : (int?)null))
+            .Select(r => Guarded(name, r.Number, r.Folder, () => ListReplicate(name, r.Number, new RunFolder(r.Folder))))
+            .ToArray();
+    }
+
+    private ListEntry Guarded(string name, int? replicate, string path, Func<ListEntry> read)
+    {
+        try { return read(); }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return new ListEntry(name, Name, replicate, ExperimentState.Unreadable, "unreadable", path) { Problem = e.Message };
+        }
+    }
+
+    protected virtual ListEntry ListReplicate(string experiment, int? replicate, RunFolder folder) => throw new NotSupportedException();
+    protected virtual ListEntry ListFile(string experiment, string path) => throw new NotSupportedException();
+
+    /// <summary>The report of a stored experiment: figures, tables and its hyperparameters.</summary>
+    public abstract Report Report(ExperimentStore store, ExperimentRef experiment, ReportOptions options);
+
+    /// <summary>The recipe behind a stored experiment (groups dataset, model, training, ...), for legends and tables; null when it cannot be read.</summary>
+    public abstract JsonObject? Hyperparameters(ExperimentRef experiment);
+
+    // ---- helpers shared by the kinds ----
+
+    /// <summary>A nested display field; "?" when a hand-edited file lacks it or gives it another type.</summary>
+    protected static string Field(JsonNode? node, string group, string key) =>
+        (node as JsonObject)?[group] is JsonObject o && o[key] is JsonValue v ? v.ToString() : "?";
+
+    /// <summary>The state of a training-run folder, <see cref="RunState"/> mapped onto the store-wide states.</summary>
+    protected static ExperimentState StateOf(RunFolder run) => run.State switch
+    {
+        RunState.New => ExperimentState.New,
+        RunState.Partial => ExperimentState.Partial,
+        RunState.Running => ExperimentState.Running,
+        RunState.Finished => ExperimentState.Finished,
+        RunState.Diverged => ExperimentState.Diverged,
+        _ => ExperimentState.Unreadable,
+    };
+
+    protected static bool AnyRunning(string folder) =>
+        Directory.Exists(folder) && Directory.EnumerateDirectories(folder).Any(f => RunLock.IsHeld(f));
+
+    protected static string FirstReplicateFile(string experiment, string file) =>
+        Directory.EnumerateDirectories(experiment, "replicate_*").Order().Select(d => System.IO.Path.Combine(d, file)).FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException($"{experiment}: no replicate holds {file}.");
+
+    protected static JsonObject? ReadObject(string path) => JsonRead.ObjectFile(path);
+}
+
+/// <summary>An experiment found in the store: its kind, where it lives and its name.</summary>
+public sealed record ExperimentRef(ExperimentKind Kind, string Path, string Name)
+{
+    /// <summary>
+    /// Resolves a folder or file path, or a run name or hash (or a unique prefix of one) in the
+    /// store: <c>lottery_1a2b...</c>, <c>1a2b</c>, <c>rewind_sweep_...json</c>.
+    /// </summary>
+    public static ExperimentRef Resolve(ExperimentStore store, string target)
+    {
+        string? path = File.Exists(target) || Directory.Exists(target) ? System.IO.Path.GetFullPath(target) : null;
+        if (path is null && Directory.Exists(store.Root))
+        {
+            var matches = Directory.EnumerateFileSystemEntries(store.Root)
+                .Where(p => ExperimentRegistry.KindOf(p) is not null)
+                .Where(p => System.IO.Path.GetFileName(p) is var name && (name.StartsWith(target, StringComparison.Ordinal)
+                    || name.Split('_').Last().Replace(".json", "").StartsWith(target, StringComparison.Ordinal)))
+                .ToArray();
+            if (matches.Length > 1)
+                throw new ArgumentException($"'{target}' matches several experiments in {store.Root}: {string.Join(", ", matches.Select(System.IO.Path.GetFileName))}. Give more of the hash.");
+            path = matches.SingleOrDefault();
+        }
+        if (path is null) throw new ArgumentException($"'{target}' is neither a path nor an experiment in the store {store.Root} (see `ticketlab list`).");
+        // A replicate folder stands for its experiment.
+        if (System.IO.Path.GetFileName(path).StartsWith("replicate_", StringComparison.Ordinal)) path = System.IO.Path.GetDirectoryName(path)!;
+        var kind = ExperimentRegistry.KindOf(path)
+            ?? throw new ArgumentException($"{path}: not a TicketLab experiment (expected {string.Join(", ", ExperimentRegistry.All.Select(k => k.Name + (k.StoredAsFile ? "_*.json" : "_*")))}).");
+        return new ExperimentRef(kind, path, System.IO.Path.GetFileName(path).Replace(".json", ""));
+    }
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using TicketLab.Reporting;
+using TicketLab.Store;
+using TicketLab.Training;
+
+namespace TicketLab.Experiments.Kinds;
+
+/// <summary><c>train_&lt;hash&gt;/replicate_N</c>: one training run per replicate (<c>ticketlab train</c>).</summary>
+public class TrainingExperiment : ExperimentKind
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public override string Name => TicketLab.Hyperparameters.TrainingDesc.Prefix;
+    public override string Title => "Training run";
+
+    protected override ListEntry ListReplicate(string experiment, int? replicate, RunFolder folder)
+    {
+        var hparams = folder.ReadHparams();
+        var summary = TrainingSummary.Read(folder);
+        var state = StateOf(folder);
+        string detail = summary is { Diverged: true } ? summary.DivergenceText : state.ToString().ToLowerInvariant();
+        return new ListEntry(experiment, Name, replicate, state, detail, folder.Path)
+        {
+            Model = Field(hparams, "model", "model_name"), Dataset = Field(hparams, "dataset", "dataset_name"), Summary = summary,
+        };
+    }
+
+    public override JsonObject? Hyperparameters(ExperimentRef experiment) =>
+        new RunFolder(Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().First()).ReadHparams();
+
+    public override Report Report(ExperimentStore store, ExperimentRef experiment, ReportOptions options)
+    {
+        var replicates = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().Select(d => new RunFolder(d)).Where(r => File.Exists(r.MetricsPath)).ToArray();
+        Series Metric(RunFolder run, string metric, double scale) =>
+            MetricsLog.Read(run.MetricsPath).Where(r => r.Name == metric).ToArray() is var rows
+                ? new Series($"{System.IO.Path.GetFileName(run.Path)} {metric}", rows.Select(r => (double)r.Step).ToArray(), rows.Select(r => scale * r.Value).ToArray())
+                : throw new InvalidOperationException();
+        var accuracy = new Figure("test_accuracy_vs_step", "Test accuracy during training", "training step (iterations)", "test accuracy (%)",
+            replicates.Select(r => Metric(r, "test_accuracy", 100)).ToArray());
+        var loss = new Figure("loss_vs_step", "Loss during training", "training step (iterations)", "cross-entropy loss",
+            replicates.SelectMany(r => new[] { Metric(r, "test_loss", 1), Metric(r, "train_batch_loss", 1) with { Dashed = true } }).ToArray());
+        var summary = new ReportTable("Summary", ["replicate", "final test accuracy", "best test accuracy", "seconds per epoch", "images/s"],
+            replicates.Select(r => TrainingSummary.Read(r) switch
+            {
+                { Diverged: true } s => (IReadOnlyList<string>)[System.IO.Path.GetFileName(r.Path), s.DivergenceText, "-", "-", "-"],
+                { } s => [System.IO.Path.GetFileName(r.Path), ExperimentReports.P(s.FinalTestAccuracy), ExperimentReports.P(s.BestTestAccuracy),
+                    double.IsFinite(s.SecondsPerEpoch) ? s.SecondsPerEpoch.ToString("F2", Invariant) : "-",
+                    double.IsFinite(s.ImagesPerSecond) ? s.ImagesPerSecond.ToString("N0", Invariant) : "-"],
+                null => [System.IO.Path.GetFileName(r.Path), "unfinished", "-", "-", "-"],
+            }).ToArray());
+        return new Report($"Training run {experiment.Name}", ExperimentReports.HyperparameterTables(ExperimentReports.HparamsOf(experiment)),
+            [new ReportSection("Training", [summary], [accuracy, loss])]);
+    }
+
+}
+
+/// <summary><c>rewind_parent_&lt;hash&gt;</c>: the run a rewind sweep's copies start from, trained up to the sweep's last step.</summary>
+public sealed class RewindParentExperiment : TrainingExperiment
+{
+    public override string Name => "rewind_parent";
+    public override string Title => "Rewind-sweep parent run";
+}
