@@ -8,18 +8,7 @@ public static class CliApp
 {
     public static int Run(string[] args, CliEnvironment environment)
     {
-        var defaults = TrainingCommandSupport.DefaultsFor(args);
-        var root = new RootCommand("TicketLab: lottery-ticket experiments on vision networks (train, prune, rewind, compare).")
-        {
-            TrainCommand.Create(environment, defaults),
-            LotteryCommand.Create(environment, defaults),
-            BranchCommand.Create(environment, defaults),
-            AnalysisCommands.Instability(environment, defaults),
-            AnalysisCommands.RewindSweep(environment, defaults),
-            AnalysisCommands.Compare(environment, defaults),
-            ReportCommand.Create(environment),
-            ListCommand.Create(environment),
-        };
+        var root = CreateRoot(environment, TrainingCommandSupport.DefaultsFor(args));
         var configuration = new InvocationConfiguration
         {
             Output = environment.Stdout,
@@ -38,4 +27,34 @@ public static class CliApp
         }
         return parsed.Invoke(configuration);
     }
+
+    private static RootCommand CreateRoot(CliEnvironment environment, PresetDefaults defaults) =>
+        new("TicketLab: lottery-ticket experiments on vision networks (train, prune, rewind, compare).")
+        {
+            TrainCommand.Create(environment, defaults),
+            LotteryCommand.Create(environment, defaults),
+            BranchCommand.Create(environment, defaults),
+            AnalysisCommands.Instability(environment, defaults),
+            AnalysisCommands.RewindSweep(environment, defaults),
+            AnalysisCommands.Compare(environment, defaults),
+            ReportCommand.Create(environment),
+            ListCommand.Create(environment),
+            StudyCommand.Create(environment),
+        };
+
+    /// <summary>Whether <paramref name="commandPath"/> (<c>branch random_reinit</c>) takes <c>--<paramref name="flag"/></c>.</summary>
+    public static bool Accepts(string commandPath, string flag) => FlagsOf.Value.TryGetValue(commandPath, out var flags) && flags.Contains("--" + flag);
+
+    // Every command's flags, by path ("branch random_reinit"), built once.
+    private static readonly Lazy<Dictionary<string, HashSet<string>>> FlagsOf = new(() =>
+    {
+        var result = new Dictionary<string, HashSet<string>>();
+        void Visit(Command command, string path)
+        {
+            result[path] = command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
+            foreach (var sub in command.Subcommands) Visit(sub, path.Length == 0 ? sub.Name : $"{path} {sub.Name}");
+        }
+        Visit(CreateRoot(CliEnvironment.ForTests(TextWriter.Null, TextWriter.Null), TrainingCommandSupport.DefaultsFor([])), "");
+        return result;
+    });
 }

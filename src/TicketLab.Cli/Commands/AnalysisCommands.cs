@@ -62,10 +62,11 @@ internal static class AnalysisCommands
         {
             var interpolationOptions = interpolation.Read(result);
             double stability = ReadThreshold(result, threshold);
-            var (output, lottery, runOptions, context) = options.Prepare(result, environment);
             var start = result.GetValue(level) is { } l
-                ? InstabilityStart.FromLottery(lottery, l)
-                : InstabilityStart.FromTraining(lottery.Training, ParseStep(result.GetValue(startStep), "--start-step"));
+                ? InstabilityStart.FromLottery(options.ReadDesc(result), l)
+                : InstabilityStart.FromTraining(options.ReadDesc(result).Training, ParseStep(result.GetValue(startStep), "--start-step"));
+            if (environment.OnlyNames(start.RunName)) return 0;
+            var (output, _, runOptions, context) = options.Prepare(result, environment);
             output.Human.WriteLine($"Instability analysis {start.RunName} from {start.Describe}.");
             var results = options.ReadReplicates(result)
                 .Select(r => TrainingCommandSupport.WithProgress(output, context, c => InstabilityAnalysis.Run(start, r, interpolationOptions, runOptions, c)))
@@ -101,6 +102,7 @@ internal static class AnalysisCommands
             int count = result.GetValue(replicates);
             if (count < 1) throw new HparamException("--replicates", $"must be at least 1, got {count}.");
             var interpolationOptions = interpolation.Read(result);
+            if (environment.OnlyNames(TicketLab.Analysis.RewindSweep.FileName(desc, stepList, count, interpolationOptions))) return 0;
             var runOptions = support.ReadRunOptions(result);
             var context = support.CreateContext(result, environment, output);
             output.Human.WriteLine($"Rewind sweep of {desc.RunName} over {string.Join(", ", stepList)} with {count} replicate(s).");
@@ -144,6 +146,7 @@ internal static class AnalysisCommands
                 BasinThreshold = ReadThreshold(result, threshold),
             };
             comparison.PruningSolution.Validate();
+            if (environment.OnlyNames(options.ReadDesc(result).RunName)) return 0;
             var (output, lottery, runOptions, context) = options.Prepare(result, environment);
             var all = new JsonArray();
             foreach (int replicate in options.ReadReplicates(result))

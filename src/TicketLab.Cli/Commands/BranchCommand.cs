@@ -33,6 +33,7 @@ internal static class BranchCommand
         {
             var hparams = (IHparams)branchOptions.ReadObject(result);
             var levelList = BranchRegistry.ParseLevels(result.GetValue(levels) ?? "");
+            if (environment.OnlyNames(options.ReadDesc(result).RunName)) return 0;
             var (output, desc, runOptions, context) = options.Prepare(result, environment);
             output.Human.WriteLine($"Branch {BranchRegistry.FolderName(branch, hparams)} of {desc.RunName}, levels {string.Join(",", levelList)}:");
             output.Human.Write(HparamJson.Describe(hparams));

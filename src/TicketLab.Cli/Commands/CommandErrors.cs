@@ -9,7 +9,8 @@ namespace TicketLab.Cli.Commands;
 /// Turns expected failures into one clear line on stderr (what, which file or flag, what to do)
 /// and a distinct exit code; results already written stay. The codes:
 /// 2 usage (a flag or argument), 3 data or store (a file that is missing, damaged, unreadable or
-/// unwritable; a full disk), 4 the run diverged (a result, recorded in the store), 130 interrupted
+/// unwritable; a full disk), 4 the run diverged (a result, recorded in the store), 5 units of a
+/// study failed, 130 interrupted
 /// by Ctrl-C, 143 stopped by SIGTERM, 1 an internal error.
 /// </summary>
 public static class CommandErrors
@@ -18,6 +19,8 @@ public static class CommandErrors
     public const int UsageError = 2;
     public const int DataError = 3;
     public const int Diverged = 4;
+    /// <summary>A study ended with units that failed (each unit's own code is in its record and log).</summary>
+    public const int UnitsFailed = 5;
     public const int Interrupted = 130;
     public const int Terminated = 143;
 
@@ -47,7 +50,7 @@ public static class CommandErrors
     /// <summary>The exit code and the one-line message for a failure.</summary>
     public static (int Code, string Message) Classify(Exception e) => e switch
     {
-        HparamException or TrainSubsetTooLargeException => (UsageError, OneLine(e.Message)),
+        HparamException or TrainSubsetTooLargeException or TicketLab.Studies.StudyFileException => (UsageError, OneLine(e.Message)),
         RunDivergedException => (Diverged, OneLine(e.Message)),
         DatasetNotFoundException or DatasetFormatException or InvalidDataException or RunLockedException or StoreException
             => (DataError, OneLine(e.Message)),

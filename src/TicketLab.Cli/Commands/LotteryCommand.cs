@@ -65,6 +65,7 @@ internal static class LotteryCommand
         {
             int levelCount = result.GetValue(levels);
             if (levelCount < 0) throw new HparamException("--levels", $"must not be negative, got {levelCount}.");
+            if (environment.OnlyNames(options.ReadDesc(result).RunName)) return 0;
             var (output, desc, runOptions, context) = options.Prepare(result, environment);
             output.Human.WriteLine($"Lottery run {desc.RunName}: {levelCount} level(s), rewinding to {desc.Lottery.RewindStep}.");
             output.Human.Write(TrainCommand.DescribeDesc(desc.Training) + HparamJson.Describe(desc.Pruning) + HparamJson.Describe(desc.Lottery));

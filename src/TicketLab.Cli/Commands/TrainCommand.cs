@@ -19,6 +19,7 @@ internal static class TrainCommand
         {
             var output = support.ReadOutput(result, environment);
             var desc = support.ReadDesc(result);
+            if (environment.OnlyNames(desc.RunName)) return 0;
             var options = support.ReadRunOptions(result);
             int replicate = result.GetValue(support.Run.Replicate);
             var context = support.CreateContext(result, environment, output);

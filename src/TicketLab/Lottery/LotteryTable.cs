@@ -77,7 +77,7 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
                 {
                     var run = new RunFolder(runPath);
                     if (TrainingSummary.Read(run) is not { } summary) continue;
-                    string series = Path.GetFileName(runPath) == "main" ? Ticket : Path.GetFileName(runPath);
+                    string series = Path.GetFileName(runPath) == "main" ? Ticket : BranchLabel(run);
                     if (series == Ticket && File.Exists(layout.MaskSummaryPath(level)))
                         density[level] = 1 - (double)JsonNode.Parse(File.ReadAllText(layout.MaskSummaryPath(level)))!["sparsity"]!;
                     if (!finals.TryGetValue(level, out var bySeries)) finals[level] = bySeries = [];
@@ -92,6 +92,23 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
         var rows = finals.Select(p => new LevelRow(p.Key, 100 * density.GetValueOrDefault(p.Key, double.NaN),
             p.Value.ToDictionary(s => s.Key, s => new SeriesResult(Aggregate.Of(s.Value.Final), Aggregate.Of(s.Value.Best), s.Value.Diverged.Count(d => d))))).ToArray();
         return new LotteryTable(runName, replicates, rows);
+    }
+
+    /// <summary>
+    /// A branch's series by what it is, never by its hash: its name, with the hyperparameters it
+    /// sets away from their defaults (<c>retrain (retrain_lr=0.05)</c>).
+    /// </summary>
+    public static string BranchLabel(RunFolder run)
+    {
+        string folder = Path.GetFileName(run.Path);
+        string name = folder.Contains('_') ? folder[..folder.LastIndexOf('_')] : folder;
+        if (run.ReadHparams()?["branch"]?["hparams"] is not JsonObject stored) return folder;
+        var branch = Branches.BranchRegistry.All.FirstOrDefault(b => b.Name == name);
+        if (branch is null) return folder;
+        var defaults = Hyperparameters.HparamJson.ToJson(branch.DefaultHparams);
+        var changed = stored.Where(p => !(defaults.TryGetPropertyValue(p.Key, out var d) && JsonNode.DeepEquals(d, p.Value)))
+            .Select(p => $"{p.Key}={p.Value?.ToJsonString().Trim('"')}").ToArray();
+        return changed.Length == 0 ? name : $"{name} ({string.Join(", ", changed)})";
     }
 
     public JsonObject ToJson()

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using TicketLab.Store;
+using TicketLab.Studies;
+
+namespace TicketLab.Cli.Studies;
+
+/// <summary>Where a unit runs and with what: the store, the data, threads (set by the executor, never by the study file).</summary>
+public sealed record UnitSettings(string Root, string? DataDir, bool Download, int? Threads)
+{
+    /// <summary>The options every unit's command gets on top of its own.</summary>
+    public IEnumerable<string> Args()
+    {
+        yield return "--root";
+        yield return Root;
+        if (DataDir is not null) { yield return "--data-dir"; yield return DataDir; }
+        if (Download) yield return "--download";
+        if (Threads is { } t) { yield return "--threads"; yield return t.ToString(System.Globalization.CultureInfo.InvariantCulture); }
+    }
+}
+
+/// <summary>
+/// Runs one unit in this process (<c>ticketlab study unit</c>): holds the unit's lock, records the
+/// attempt, and runs the unit's command. A unit already done returns at once; a unit another
+/// process is running is waited for, so a Slurm job whose twin is running never writes the same run.
+/// </summary>
+public static class UnitRunner
+{
+    public static int Run(StudyUnit unit, UnitSettings settings, CliEnvironment environment, StudyPlan plan, ExperimentStore store)
+    {
+        store.EnsureWritable();
+        if (!WaitForDependencies(unit, plan, store, environment, out string? missing))
+        {
+            if (missing is null) return environment.InterruptExitCode();
+            environment.Stderr.WriteLine($"error: {unit.Id} needs {missing}, which is {StudyStatus.Read(plan, store).States[missing].ToString().ToLowerInvariant()}; run the study (`ticketlab study run`) rather than this unit alone.");
+            return Commands.CommandErrors.DataError;
+        }
+        var record = new UnitRecord(new ExperimentStoreFolder(store), unit);
+        Directory.CreateDirectory(record.Folder);
+        using var unitLock = AcquireWaiting(record, environment);
+        if (unitLock is null) return environment.InterruptExitCode();
+        switch (record.RecordedState)
+        {
+            case UnitState.Done:
+                environment.Stderr.WriteLine($"{unit.Id}: already done.");
+                return 0;
+            case UnitState.Diverged:
+                environment.Stderr.WriteLine($"error: {unit.Id}: its training diverged in an earlier attempt (see {record.LogPath}); that is its result.");
+                return UnitRecord.DivergedExitCode;
+        }
+        var attempt = new UnitAttempt(Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow, null, null, SlurmJob());
+        record.Write(attempt);
+        environment.Stderr.WriteLine($"{unit.Id}: ticketlab {string.Join(' ', unit.Args)}");
+        int code = CliApp.Run([.. unit.Args, .. settings.Args(), "--quiet"], environment with { NameOnly = null });
+        record.Write(attempt with { Ended = DateTimeOffset.UtcNow, ExitCode = code });
+        return code;
+    }
+
+    /// <summary>Waits while a unit this one needs is running elsewhere; false (naming it) when one is not done, or when interrupted (null).</summary>
+    private static bool WaitForDependencies(StudyUnit unit, StudyPlan plan, ExperimentStore store, CliEnvironment environment, out string? missing)
+    {
+        missing = null;
+        while (true)
+        {
+            var status = StudyStatus.Read(plan, store);
+            var notDone = unit.DependsOn.Where(d => status.States[d] != UnitState.Done).ToArray();
+            if (notDone.Length == 0) return true;
+            if (notDone.Any(d => status.States[d] != UnitState.Running))
+            {
+                missing = notDone.First(d => status.States[d] != UnitState.Running);
+                return false;
+            }
+            if (environment.Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) return false;
+        }
+    }
+
+    /// <summary>The unit's lock, after waiting for any other process that holds it; null when interrupted while waiting.</summary>
+    private static RunLock? AcquireWaiting(UnitRecord record, CliEnvironment environment)
+    {
+        bool told = false;
+        while (true)
+        {
+            try
+            {
+                return RunLock.Acquire(record.Folder);
+            }
+            catch (RunLockedException e)
+            {
+                if (!told) environment.Stderr.WriteLine($"{record.Unit.Id}: waiting: {e.Message.Split(". ")[0]}.");
+                told = true;
+                if (environment.Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) return null;
+            }
+        }
+    }
+
+    private static string? SlurmJob() =>
+        Environment.GetEnvironmentVariable("SLURM_ARRAY_JOB_ID") is { } array
+            ? $"{array}_{Environment.GetEnvironmentVariable("SLURM_ARRAY_TASK_ID")}"
+            : Environment.GetEnvironmentVariable("SLURM_JOB_ID");
+
+    /// <summary>How to start this program again: its apphost, else <c>dotnet</c> with its assembly; TICKETLAB_COMMAND overrides.</summary>
+    public static IReadOnlyList<string> SelfCommand()
+    {
+        if (Environment.GetEnvironmentVariable("TICKETLAB_COMMAND") is { Length: > 0 } command)
+            return command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string assembly = typeof(CliApp).Assembly.Location;
+        string apphost = Path.ChangeExtension(assembly, null);
+        if (File.Exists(apphost) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(apphost) & UnixFileMode.UserExecute) != 0)) return [apphost];
+        string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        return [host, assembly];
+    }
+
+    /// <summary>The command line that runs <paramref name="unit"/> of the study file in a new process.</summary>
+    public static IReadOnlyList<string> CommandLine(string studyFile, StudyUnit unit, UnitSettings settings) =>
+        [.. SelfCommand(), "study", "unit", Path.GetFullPath(studyFile), "--unit", unit.Id, .. settings.Args()];
+}

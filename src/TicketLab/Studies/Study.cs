@@ -1,0 +1,223 @@
+using System.Globalization;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace TicketLab.Studies;
+
+/// <summary>A study file that cannot be used: the message names the file, the key and what to write instead.</summary>
+public sealed class StudyFileException(string message) : Exception(message);
+
+/// <summary>Flags as written on the command line, without the dashes, in the order given.</summary>
+public sealed record FlagSet(IReadOnlyList<KeyValuePair<string, string>> Values)
+{
+    public static readonly FlagSet Empty = new([]);
+
+    /// <summary>These flags, then <paramref name="overrides"/> replacing any of the same name.</summary>
+    public FlagSet With(FlagSet overrides) =>
+        new([.. Values.Where(v => overrides.Values.All(o => o.Key != v.Key)), .. overrides.Values]);
+
+    public IEnumerable<string> ToArgs() => Values.SelectMany(v => v.Value == FlagValue.Present ? new[] { "--" + v.Key } : ["--" + v.Key, v.Value]);
+
+    public string? this[string key] => Values.LastOrDefault(v => v.Key == key).Value;
+}
+
+internal static class FlagValue
+{
+    /// <summary>A boolean flag set to true is written bare (<c>--eval-train</c>).</summary>
+    public const string Present = "\u0000present";
+}
+
+/// <summary>A branch to run on the levels of a lottery experiment, with its own flags.</summary>
+public sealed record BranchSpec(string Name, FlagSet Flags);
+
+/// <summary>One <c>[[experiment]]</c> of a study file.</summary>
+public sealed record ExperimentSpec
+{
+    public required string Command { get; init; }
+    public required int Index { get; init; }
+    public FlagSet Flags { get; init; } = FlagSet.Empty;
+    public int Replicates { get; init; } = 1;
+    /// <summary>Lottery: pruning levels after the dense level 0.</summary>
+    public int Levels { get; init; }
+    public IReadOnlyList<BranchSpec> Branches { get; init; } = [];
+    /// <summary>Lottery: levels whose tickets get an instability analysis.</summary>
+    public IReadOnlyList<int> InstabilityLevels { get; init; } = [];
+    /// <summary>Lottery: compare each ticket (levels 1 and above) with its pruning solution.</summary>
+    public bool Compare { get; init; }
+}
+
+/// <summary>Resources of each Slurm job, from the study file's <c>[slurm]</c> table or flags.</summary>
+public sealed record SlurmResources
+{
+    public int CpusPerTask { get; init; } = 2;
+    public int Gpus { get; init; }
+    public string? Memory { get; init; }
+    public string? Time { get; init; }
+    public string? Partition { get; init; }
+    public string? Account { get; init; }
+    public IReadOnlyList<string> ExtraSbatchLines { get; init; } = [];
+}
+
+/// <summary>
+/// A study: recipes (shared flags, optionally swept over values) times experiments (train,
+/// lottery with branches and analyses, instability, rewind sweep), read from a TOML file. TOML
+/// because a study is flat configuration: no indentation to get wrong, no implicit typing (YAML
+/// reads <c>no</c> as false and <c>1e-3</c> as a string), comments, and the format Python's own
+/// tooling settled on (pyproject.toml).
+/// </summary>
+public sealed record Study
+{
+    public required string Name { get; init; }
+    public required string SourcePath { get; init; }
+    public string Description { get; init; } = "";
+    public FlagSet Flags { get; init; } = FlagSet.Empty;
+    /// <summary>Each flag's values; every combination is one recipe.</summary>
+    public IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> Sweep { get; init; } = [];
+    public IReadOnlyList<ExperimentSpec> Experiments { get; init; } = [];
+    public SlurmResources Slurm { get; init; } = new();
+
+    public static readonly string[] Commands = ["train", "lottery", "instability", "rewind-sweep"];
+
+    public static Study Load(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new StudyFileException($"{path}: no such study file. Give the path of a .toml study file (see studies/).");
+        TomlTable root;
+        try
+        {
+            root = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(full))!;
+        }
+        catch (TomlException e)
+        {
+            throw new StudyFileException($"{path}:{e.Line}:{e.Column}: not valid TOML ({e.Message.Split('\n')[0].Trim()}).");
+        }
+        return FromToml(root, full);
+    }
+
+    private static readonly string[] TopKeys = ["name", "description", "flags", "sweep", "experiment", "slurm"];
+    private static readonly string[] ExperimentKeys = ["command", "replicates", "levels", "branches", "instability", "compare", "flags"];
+    private static readonly string[] SlurmKeys = ["cpus-per-task", "gpus", "mem", "time", "partition", "account", "sbatch"];
+
+    public static Study FromToml(TomlTable root, string path)
+    {
+        var reader = new TomlReader(path);
+        reader.OnlyKeys(root, TopKeys, "the top level");
+        var experiments = root.TryGetValue("experiment", out var list)
+            ? list is TomlTableArray tables ? tables.Select((t, i) => ReadExperiment(reader, t, i + 1)).ToArray()
+                : throw reader.Error("experiment", "must be a list of tables: write each one as [[experiment]].")
+            : [];
+        if (experiments.Length == 0) throw reader.Error("experiment", "the study has no [[experiment]]; add at least one (command = \"lottery\", ...).");
+        var sweep = root.TryGetValue("sweep", out var s)
+            ? reader.Table(s, "sweep").Select(p => KeyValuePair.Create(p.Key, (IReadOnlyList<string>)(p.Value is TomlArray values && values.Count > 0
+                ? values.Select(v => reader.Text(v!, $"sweep.{p.Key}")).ToArray()
+                : throw reader.Error($"sweep.{p.Key}", "must be a non-empty list of values, e.g. [0.1, 0.05].")))).ToArray()
+            : [];
+        return new Study
+        {
+            Name = root.TryGetValue("name", out var n) ? reader.Text(n, "name") : Path.GetFileNameWithoutExtension(path),
+            SourcePath = path,
+            Description = root.TryGetValue("description", out var d) ? reader.Text(d, "description") : "",
+            Flags = root.TryGetValue("flags", out var f) ? reader.Flags(f, "flags") : FlagSet.Empty,
+            Sweep = sweep,
+            Experiments = experiments,
+            Slurm = root.TryGetValue("slurm", out var slurm) ? ReadSlurm(reader, reader.Table(slurm, "slurm")) : new SlurmResources(),
+        };
+    }
+
+    private static ExperimentSpec ReadExperiment(TomlReader reader, TomlTable table, int index)
+    {
+        string at = $"experiment {index}";
+        reader.OnlyKeys(table, ExperimentKeys, at);
+        string command = table.TryGetValue("command", out var c) ? reader.Text(c, $"{at}: command")
+            : throw reader.Error($"{at}: command", $"is missing; give one of {string.Join(", ", Commands)}.");
+        if (!Commands.Contains(command)) throw reader.Error($"{at}: command", $"'{command}' is not one of {string.Join(", ", Commands)}.");
+        bool lottery = command == "lottery";
+        foreach (var key in new[] { "levels", "branches", "instability", "compare" })
+            if (!lottery && table.ContainsKey(key)) throw reader.Error($"{at}: {key}", $"only applies to command = \"lottery\", not \"{command}\".");
+        var spec = new ExperimentSpec
+        {
+            Command = command,
+            Index = index,
+            Flags = table.TryGetValue("flags", out var f) ? reader.Flags(f, $"{at}: flags") : FlagSet.Empty,
+            Replicates = table.TryGetValue("replicates", out var r) ? reader.Integer(r, $"{at}: replicates", min: 1) : 1,
+            Levels = table.TryGetValue("levels", out var l) ? reader.Integer(l, $"{at}: levels", min: 0) : lottery ? 3 : 0,
+            Compare = table.TryGetValue("compare", out var cmp) && reader.Boolean(cmp, $"{at}: compare"),
+        };
+        if (command == "rewind-sweep" && table.ContainsKey("replicates"))
+            spec = spec with { Flags = spec.Flags.With(new FlagSet([KeyValuePair.Create("replicates", spec.Replicates.ToString(CultureInfo.InvariantCulture))])) };
+        var branches = table.TryGetValue("branches", out var b) ? reader.Array(b, $"{at}: branches").Select(v => v switch
+        {
+            string name => new BranchSpec(name, FlagSet.Empty),
+            TomlTable t => new BranchSpec(t.TryGetValue("name", out var bn) ? reader.Text(bn, $"{at}: branches.name") : throw reader.Error($"{at}: branches", "a branch table needs a name."),
+                t.TryGetValue("flags", out var bf) ? reader.Flags(bf, $"{at}: branches.flags") : FlagSet.Empty),
+            _ => throw reader.Error($"{at}: branches", "each branch is a name (\"random_reinit\") or a table ({ name = \"retrain\", flags = { retrain-lr = 0.05 } })."),
+        }).ToArray() : [];
+        var instability = table.TryGetValue("instability", out var i)
+            ? reader.Array(i, $"{at}: instability").Select(v => reader.Integer(v!, $"{at}: instability", min: 0)).ToArray() : [];
+        if (instability.FirstOrDefault(level => level > spec.Levels) is var beyond && beyond > spec.Levels)
+            throw reader.Error($"{at}: instability", $"level {beyond} is past the last level ({spec.Levels}).");
+        return spec with { Branches = branches, InstabilityLevels = instability.Distinct().Order().ToArray() };
+    }
+
+    private static SlurmResources ReadSlurm(TomlReader reader, TomlTable table)
+    {
+        reader.OnlyKeys(table, SlurmKeys, "[slurm]");
+        string? Text(string key) => table.TryGetValue(key, out var v) ? reader.Text(v, $"slurm.{key}") : null;
+        return new SlurmResources
+        {
+            CpusPerTask = table.TryGetValue("cpus-per-task", out var c) ? reader.Integer(c, "slurm.cpus-per-task", min: 1) : 2,
+            Gpus = table.TryGetValue("gpus", out var g) ? reader.Integer(g, "slurm.gpus", min: 0) : 0,
+            Memory = Text("mem"), Time = Text("time"), Partition = Text("partition"), Account = Text("account"),
+            ExtraSbatchLines = table.TryGetValue("sbatch", out var s) ? reader.Array(s, "slurm.sbatch").Select(v => reader.Text(v!, "slurm.sbatch")).ToArray() : [],
+        };
+    }
+
+    /// <summary>Typed reads of TOML values whose errors name the file and the key.</summary>
+    private sealed class TomlReader(string path)
+    {
+        public StudyFileException Error(string key, string problem) => new($"{path}: {key}: {problem}");
+
+        public void OnlyKeys(TomlTable table, string[] known, string where)
+        {
+            foreach (var key in table.Keys)
+                if (!known.Contains(key))
+                    throw Error(key, $"unknown key in {where}; known keys: {string.Join(", ", known)}.");
+        }
+
+        public TomlTable Table(object value, string key) => value as TomlTable ?? throw Error(key, "must be a table.");
+        public TomlArray Array(object value, string key) => value as TomlArray ?? throw Error(key, "must be a list, e.g. [0, 3].");
+
+        public int Integer(object value, string key, int min) => value is long v && v >= min && v <= int.MaxValue
+            ? (int)v : throw Error(key, $"must be a whole number of at least {min}, got {Show(value)}.");
+
+        public bool Boolean(object value, string key) => value as bool? ?? throw Error(key, $"must be true or false, got {Show(value)}.");
+
+        /// <summary>A scalar as command-line text: numbers in invariant form, lists comma-separated.</summary>
+        public string Text(object value, string key) => value switch
+        {
+            string s => s,
+            long l => l.ToString(CultureInfo.InvariantCulture),
+            double d => d.ToString("R", CultureInfo.InvariantCulture),
+            bool b => b ? "true" : "false",
+            TomlArray a => string.Join(",", a.Select(v => Text(v!, key))),
+            _ => throw Error(key, $"must be a string, number or boolean, got {Show(value)}."),
+        };
+
+        public FlagSet Flags(object value, string key)
+        {
+            var table = Table(value, key);
+            return new FlagSet(table.Select(p =>
+            {
+                if (p.Key.StartsWith('-')) throw Error($"{key}.{p.Key}", "write flags without the leading dashes (train-subset, not --train-subset).");
+                if (p.Key is "root" or "replicate" or "replicates" or "levels" or "level" or "threads" or "json" or "quiet")
+                    throw Error($"{key}.{p.Key}", p.Key is "root" or "threads"
+                        ? "is set when the study runs (study run --root / --workers), not in the study file."
+                        : "is set by the study's structure (replicates, levels, instability); use those keys instead.");
+                string text = p.Value is bool b ? (b ? FlagValue.Present : "false") : Text(p.Value!, $"{key}.{p.Key}");
+                return KeyValuePair.Create(p.Key, text);
+            }).ToArray());
+        }
+
+        private static string Show(object? value) => value switch { null => "nothing", string s => $"\"{s}\"", _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "?" };
+    }
+}
