@@ -15,6 +15,9 @@ public sealed record CliEnvironment(TextWriter Stdout, TextWriter Stderr, bool I
     /// </summary>
     public Action<string>? NameOnly { get; init; }
 
+    /// <summary>Runs another process is writing are waited for, then used (study units share runs); otherwise refused.</summary>
+    public bool WaitForLocks { get; init; }
+
     /// <summary>Hands the experiment's name to <see cref="NameOnly"/> when set; true when the command should stop there.</summary>
     public bool OnlyNames(string experiment)
     {

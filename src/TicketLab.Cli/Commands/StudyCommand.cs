@@ -70,7 +70,7 @@ internal static class StudyCommand
         var partition = new Option<string?>("--partition") { Description = "Slurm: partition" };
         var account = new Option<string?>("--account") { Description = "Slurm: account" };
         var sbatch = new Option<string[]>("--sbatch") { Description = "Slurm: an extra #SBATCH line (repeatable), e.g. --sbatch=--qos=high", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("run", "Run every unit of the study that is not finished in the store (a finished one is skipped, an interrupted one resumes).");
+        var command = new Command("run", "Run every unit of the study that is not finished in the store (a finished one is skipped, an interrupted one resumes), then write the study's report.");
         shared.AddTo(command);
         foreach (var option in new Option[] { workers, threads, executor, wait, cpus, gpus, mem, time, partition, account, sbatch }) command.Options.Add(option);
         command.SetAction(result => CommandErrors.Guard(environment, () =>
@@ -100,14 +100,28 @@ internal static class StudyCommand
                 if (submitted.Count == 0) environment.Stderr.WriteLine("Nothing to submit: every unit is done (or waits on one that failed or diverged).");
                 if (!result.GetValue(wait)) return 0;
                 SlurmExecutor.Wait(submitted, environment.Cancellation);
-                return Summarize(environment, StudyStatus.Read(plan, store), clock.Elapsed, interrupted: environment.Cancellation.IsCancellationRequested);
+                return Finish(environment, plan, store, clock.Elapsed, interrupted: environment.Cancellation.IsCancellationRequested);
             }
             int perUnit = result.GetValue(threads) ?? Math.Max(1, Environment.ProcessorCount / workerCount);
             var outcome = new LocalExecutor(file, plan, shared.Settings(result, store, perUnit), workerCount, environment).Run();
-            return Summarize(environment, StudyStatus.Read(plan, store), clock.Elapsed, outcome.Interrupted, outcome.Failed);
+            return Finish(environment, plan, store, clock.Elapsed, outcome.Interrupted, outcome.Failed);
         }));
         return command;
     }
+
+    /// <summary>The study's report (what is done so far), its path on stdout, and the exit code of the pass.</summary>
+    private static int Finish(CliEnvironment environment, StudyPlan plan, ExperimentStore store, TimeSpan elapsed, bool interrupted, int failedNow = 0)
+    {
+        var status = StudyStatus.Read(plan, store);
+        int code = Summarize(environment, status, elapsed, interrupted, failedNow);
+        if (interrupted) return code;
+        string index = ReportWriter.Write(StudyReport.Build(store, status, ExperimentNames(plan, store, environment)), DefaultReportFolder(plan, store));
+        environment.Stdout.WriteLine($"Report written: {index}");
+        return code;
+    }
+
+    private static string DefaultReportFolder(StudyPlan plan, ExperimentStore store) =>
+        Path.Combine(new ExperimentStoreFolder(store).StudyFolder(plan.Study), "report");
 
     private static int Summarize(CliEnvironment environment, StudyStatus status, TimeSpan elapsed, bool interrupted, int failedNow = 0)
     {
@@ -191,7 +205,7 @@ internal static class StudyCommand
             var status = StudyStatus.Read(plan, store);
             var experimentOf = ExperimentNames(plan, store, environment);
             var report = StudyReport.Build(store, status, experimentOf);
-            string folder = result.GetValue(output) ?? Path.Combine(new ExperimentStoreFolder(store).StudyFolder(plan.Study), "report");
+            string folder = result.GetValue(output) ?? DefaultReportFolder(plan, store);
             string index = ReportWriter.Write(report, folder);
             environment.Stdout.WriteLine($"Report written: {index}");
             return 0;

@@ -102,6 +102,7 @@ internal sealed class TrainingCommandSupport
             Device = device,
             Data = new DataSource(result.GetValue(Common.DataDir), result.GetValue(Common.Download)),
             Cancellation = environment.Cancellation,
+            WaitForLocks = environment.WaitForLocks,
             Log = output.Human,
             Observers = tensorboard is null
                 ? (_, _) => []
@@ -114,9 +115,8 @@ internal sealed class TrainingCommandSupport
     {
         if (!output.UseProgressBar)
         {
-            var logged = new RunContext
+            var logged = context with
             {
-                Store = context.Store, Device = context.Device, Data = context.Data, Cancellation = context.Cancellation, Log = context.Log,
                 Observers = (folder, metrics) => [.. context.Observers(folder, metrics), new EpochLogObserver(output.Human, metrics, Label(context, folder))],
             };
             return work(logged);
@@ -127,9 +127,8 @@ internal sealed class TrainingCommandSupport
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(progress =>
             {
-                var withBar = new RunContext
+                var withBar = context with
                 {
-                    Store = context.Store, Device = context.Device, Data = context.Data, Cancellation = context.Cancellation, Log = context.Log,
                     Observers = (folder, metrics) => [.. context.Observers(folder, metrics), new ProgressBarObserver(progress.AddTask(Label(context, folder)), metrics, Label(context, folder))],
                 };
                 value = work(withBar);

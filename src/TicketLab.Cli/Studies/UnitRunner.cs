@@ -36,7 +36,7 @@ public static class UnitRunner
         }
         var record = new UnitRecord(new ExperimentStoreFolder(store), unit);
         Directory.CreateDirectory(record.Folder);
-        using var unitLock = AcquireWaiting(record, environment);
+        using var unitLock = RunLock.AcquireWaiting(record.Folder, environment.Cancellation, holder => environment.Stderr.WriteLine($"{unit.Id}: waiting: {holder}."));
         if (unitLock is null) return environment.InterruptExitCode();
         switch (record.RecordedState)
         {
@@ -50,7 +50,7 @@ public static class UnitRunner
         var attempt = new UnitAttempt(Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow, null, null, SlurmJob());
         record.Write(attempt);
         environment.Stderr.WriteLine($"{unit.Id}: ticketlab {string.Join(' ', unit.Args)}");
-        int code = CliApp.Run([.. unit.Args, .. settings.Args(), "--quiet"], environment with { NameOnly = null });
+        int code = CliApp.Run([.. unit.Args, .. settings.Args(), "--quiet"], environment with { NameOnly = null, WaitForLocks = true });
         record.Write(attempt with { Ended = DateTimeOffset.UtcNow, ExitCode = code });
         return code;
     }
@@ -70,25 +70,6 @@ public static class UnitRunner
                 return false;
             }
             if (environment.Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) return false;
-        }
-    }
-
-    /// <summary>The unit's lock, after waiting for any other process that holds it; null when interrupted while waiting.</summary>
-    private static RunLock? AcquireWaiting(UnitRecord record, CliEnvironment environment)
-    {
-        bool told = false;
-        while (true)
-        {
-            try
-            {
-                return RunLock.Acquire(record.Folder);
-            }
-            catch (RunLockedException e)
-            {
-                if (!told) environment.Stderr.WriteLine($"{record.Unit.Id}: waiting: {e.Message.Split(". ")[0]}.");
-                told = true;
-                if (environment.Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) return null;
-            }
         }
     }
 

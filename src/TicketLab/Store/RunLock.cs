@@ -40,6 +40,28 @@ public sealed class RunLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// The lock, after waiting for the process that holds it to finish (told once through
+    /// <paramref name="onWait"/>); null when cancelled while waiting.
+    /// </summary>
+    public static RunLock? AcquireWaiting(string folder, CancellationToken cancellation, Action<string>? onWait = null)
+    {
+        bool told = false;
+        while (true)
+        {
+            try
+            {
+                return Acquire(folder);
+            }
+            catch (RunLockedException e)
+            {
+                if (!told) onWait?.Invoke(e.Message.Split(". ")[0]);
+                told = true;
+                if (cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) return null;
+            }
+        }
+    }
+
     private static string PidPath(string folder) => Path.Combine(folder, "run.pid");
     private static string LockPath(string folder) => Path.Combine(folder, "run.lock");
 

@@ -9,13 +9,19 @@ namespace TicketLab.Training;
 /// What every run needs from its surroundings, passed explicitly instead of kept in globals:
 /// the store, the device, data, cancellation, a log and observers (e.g. a progress bar).
 /// </summary>
-public sealed class RunContext
+public sealed record RunContext
 {
     public required ExperimentStore Store { get; init; }
     public Device Device { get; init; } = CPU;
     public DataSource Data { get; init; } = new();
     public CancellationToken Cancellation { get; init; }
     public TextWriter Log { get; init; } = TextWriter.Null;
+
+    /// <summary>
+    /// Wait for a run another process is writing, then use its result, instead of refusing. Units of a
+    /// study share runs (a compare unit needs the random re-initialization a branch unit also trains).
+    /// </summary>
+    public bool WaitForLocks { get; init; }
 
     /// <summary>Makes callbacks that watch a run (progress display); called once per run.</summary>
     public Func<RunFolder, MetricsLog, IEnumerable<ITrainingCallback>> Observers { get; init; } = (_, _) => [];

@@ -58,7 +58,10 @@ public static class TrainingRunner
 
         // Data first: a run that cannot start leaves nothing in the store.
         var (train, test) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
-        using var runLock = RunLock.Acquire(folder.Path);
+        using var runLock = context.WaitForLocks
+            ? RunLock.AcquireWaiting(folder.Path, context.Cancellation, holder => context.Log.WriteLine($"Waiting: {holder}."))
+                ?? throw new OperationCanceledException(context.Cancellation)
+            : RunLock.Acquire(folder.Path);
         if (TrainingSummary.Read(folder) is { } doneMeanwhile) return doneMeanwhile;
 
         bool augment = train.Info.AugmentTraining && !desc.Dataset.DoNotAugment;
