@@ -37,6 +37,7 @@ public static class CliApp
             AnalysisCommands.Instability(environment, defaults),
             AnalysisCommands.RewindSweep(environment, defaults),
             AnalysisCommands.Compare(environment, defaults),
+            AnalyzeCommand.Create(environment, defaults),
             ReportCommand.Create(environment),
             ListCommand.Create(environment),
             StudyCommand.Create(environment),

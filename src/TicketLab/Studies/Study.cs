@@ -44,6 +44,8 @@ public sealed record ExperimentSpec
     public IReadOnlyList<int> InstabilityLevels { get; init; } = [];
     /// <summary>Lottery: compare each ticket (levels 1 and above) with its pruning solution.</summary>
     public bool Compare { get; init; }
+    /// <summary>Lottery: registered level analyses (<c>ticketlab analyze NAME</c>) run on every level they apply to.</summary>
+    public IReadOnlyList<BranchSpec> Analyses { get; init; } = [];
 }
 
 /// <summary>Resources of each Slurm job, from the study file's <c>[slurm]</c> table or flags.</summary>
@@ -95,7 +97,7 @@ public sealed record Study
     }
 
     private static readonly string[] TopKeys = ["name", "description", "flags", "sweep", "experiment", "slurm"];
-    private static readonly string[] ExperimentKeys = ["command", "replicates", "levels", "branches", "instability", "compare", "flags"];
+    private static readonly string[] ExperimentKeys = ["command", "replicates", "levels", "branches", "instability", "compare", "analyses", "flags"];
     private static readonly string[] SlurmKeys = ["cpus-per-task", "gpus", "mem", "time", "partition", "account", "sbatch"];
 
     public static Study FromToml(TomlTable root, string path)
@@ -132,7 +134,7 @@ public sealed record Study
             : throw reader.Error($"{at}: command", $"is missing; give one of {string.Join(", ", Commands)}.");
         if (!Commands.Contains(command)) throw reader.Error($"{at}: command", $"'{command}' is not one of {string.Join(", ", Commands)}.");
         bool lottery = command == "lottery";
-        foreach (var key in new[] { "levels", "branches", "instability", "compare" })
+        foreach (var key in new[] { "levels", "branches", "instability", "compare", "analyses" })
             if (!lottery && table.ContainsKey(key)) throw reader.Error($"{at}: {key}", $"only applies to command = \"lottery\", not \"{command}\".");
         var spec = new ExperimentSpec
         {
@@ -145,18 +147,24 @@ public sealed record Study
         };
         if (command == "rewind-sweep" && table.ContainsKey("replicates"))
             spec = spec with { Flags = spec.Flags.With(new FlagSet([KeyValuePair.Create("replicates", spec.Replicates.ToString(CultureInfo.InvariantCulture))])) };
-        var branches = table.TryGetValue("branches", out var b) ? reader.Array(b, $"{at}: branches").Select(v => v switch
+        BranchSpec[] Named(string key, string example) => table.TryGetValue(key, out var b) ? reader.Array(b, $"{at}: {key}").Select(v => v switch
         {
             string name => new BranchSpec(name, FlagSet.Empty),
-            TomlTable t => new BranchSpec(t.TryGetValue("name", out var bn) ? reader.Text(bn, $"{at}: branches.name") : throw reader.Error($"{at}: branches", "a branch table needs a name."),
-                t.TryGetValue("flags", out var bf) ? reader.Flags(bf, $"{at}: branches.flags") : FlagSet.Empty),
-            _ => throw reader.Error($"{at}: branches", "each branch is a name (\"random_reinit\") or a table ({ name = \"retrain\", flags = { retrain-lr = 0.05 } })."),
+            TomlTable t => new BranchSpec(t.TryGetValue("name", out var bn) ? reader.Text(bn, $"{at}: {key}.name") : throw reader.Error($"{at}: {key}", "a table in it needs a name."),
+                t.TryGetValue("flags", out var bf) ? reader.Flags(bf, $"{at}: {key}.flags") : FlagSet.Empty),
+            _ => throw reader.Error($"{at}: {key}", $"each entry is a name or a table with a name and flags, e.g. {example}."),
         }).ToArray() : [];
+        var branches = Named("branches", "\"random_reinit\" or { name = \"retrain\", flags = { retrain-lr = 0.05 } }");
+        var analyses = Named("analyses", "\"layer_density\" or { name = \"layer_density\", flags = { magnitudes = true } }");
+        foreach (var branch in branches.Where(b => TicketLab.Lottery.Branches.BranchRegistry.All.All(k => k.Name != b.Name)))
+            throw reader.Error($"{at}: branches", $"unknown branch '{branch.Name}'; known: {string.Join(", ", TicketLab.Lottery.Branches.BranchRegistry.All.Select(k => k.Name))}.");
+        foreach (var analysis in analyses.Where(a => TicketLab.Experiments.LevelAnalysisRegistry.All.All(k => k.Name != a.Name)))
+            throw reader.Error($"{at}: analyses", $"unknown analysis '{analysis.Name}'; known: {string.Join(", ", TicketLab.Experiments.LevelAnalysisRegistry.All.Select(k => k.Name))}.");
         var instability = table.TryGetValue("instability", out var i)
             ? reader.Array(i, $"{at}: instability").Select(v => reader.Integer(v!, $"{at}: instability", min: 0)).ToArray() : [];
         if (instability.FirstOrDefault(level => level > spec.Levels) is var beyond && beyond > spec.Levels)
             throw reader.Error($"{at}: instability", $"level {beyond} is past the last level ({spec.Levels}).");
-        return spec with { Branches = branches, InstabilityLevels = instability.Distinct().Order().ToArray() };
+        return spec with { Branches = branches, Analyses = analyses, InstabilityLevels = instability.Distinct().Order().ToArray() };
     }
 
     private static SlurmResources ReadSlurm(TomlReader reader, TomlTable table)

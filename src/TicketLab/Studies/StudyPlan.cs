@@ -93,6 +93,8 @@ public sealed class StudyPlan
             study.Flags.With(new FlagSet(c)))).ToArray();
     }
 
+    private static int FirstLevelOf(string analysis) => LevelAnalysisRegistry.All.Single(a => a.Name == analysis).FirstLevel;
+
     private static IEnumerable<StudyUnit> Expand(Recipe recipe, ExperimentSpec experiment, bool numbered, Func<string, string, bool> accepts)
     {
         string prefix = (recipe.Label.Length > 0 ? recipe.Label + "/" : "") + experiment.Command + (numbered ? $"#{experiment.Index}" : "");
@@ -129,6 +131,9 @@ public sealed class StudyPlan
                         yield return Make($"{levelId}/{branch.Name}", $"branch {branch.Name}", [.. branch.Flags.ToArgs(), .. replicateArgs, "--levels", Int(level)], after, r, level);
                 if (experiment.InstabilityLevels.Contains(level))
                     yield return Make($"{levelId}/instability", "instability", [.. replicateArgs, "--level", Int(level)], after, r, level);
+                foreach (var analysis in experiment.Analyses)
+                    if (level >= FirstLevelOf(analysis.Name))
+                        yield return Make($"{levelId}/{analysis.Name}", $"analyze {analysis.Name}", [.. analysis.Flags.ToArgs(), .. replicateArgs, "--levels", Int(level)], after, r, level);
                 if (experiment.Compare && level >= 1)
                     yield return Make($"{levelId}/compare", "compare", [.. replicateArgs, "--levels", Int(level)], after, r, level);
             }

@@ -35,14 +35,17 @@ public sealed class StudyFileTests : IDisposable
         branches = ["random_reinit", { name = "retrain", flags = { retrain-lr = 0.05 } }]
         instability = [0, 2]
         compare = true
+        analyses = [{ name = "layer_density", flags = { magnitudes = true } }]
         """;
 
     [Fact]
     public void A_lottery_expands_into_sequential_levels_with_branches_and_analyses_after_their_level()
     {
         var plan = Plan(Lottery);
-        // Per recipe and replicate: 3 levels, 2 branches on levels 1-2, instability at 0 and 2, compare on 1-2.
-        Assert.Equal(2 * 2 * (3 + 4 + 2 + 2), plan.Units.Count);
+        // Per recipe and replicate: 3 levels, 2 branches on levels 1-2, instability at 0 and 2, compare on 1-2, layer_density on 0-2.
+        Assert.Equal(2 * 2 * (3 + 4 + 2 + 2 + 3), plan.Units.Count);
+        Assert.Equal(["analyze", "layer_density", "--preset", "lenet_300_100", "--lr", "0.1", "--magnitudes", "--replicate", "1", "--levels", "0"],
+            plan.Unit("lr=0.1/lottery/replicate_1/level_0/layer_density").Args);
         var level2 = plan.Unit("lr=0.05/lottery/replicate_2/level_2");
         Assert.Equal(["lr=0.05/lottery/replicate_2/level_1"], level2.DependsOn);
         Assert.Equal(["lottery", "--preset", "lenet_300_100", "--lr", "0.05", "--replicate", "2", "--levels", "2"], level2.Args);
@@ -102,7 +105,9 @@ public sealed class StudyFileTests : IDisposable
     [InlineData("[flags]\nroot = \"/x\"\n[[experiment]]\ncommand = \"train\"", "flags.root: is set when the study runs")]
     [InlineData("[sweep]\nlr = []\n[[experiment]]\ncommand = \"train\"", "sweep.lr: must be a non-empty list of values")]
     [InlineData("[flags]\nlearning-rate = 0.1\n[[experiment]]\ncommand = \"train\"", "flag 'learning-rate' is taken by none of the study's commands (train)")]
-    [InlineData("[[experiment]]\ncommand = \"lottery\"\nbranches = [\"random_reinit\", 3]", "experiment 1: branches: each branch is a name")]
+    [InlineData("[[experiment]]\ncommand = \"lottery\"\nbranches = [\"random_reinit\", 3]", "experiment 1: branches: each entry is a name or a table")]
+    [InlineData("[[experiment]]\ncommand = \"lottery\"\nbranches = [\"random_reinnit\"]", "experiment 1: branches: unknown branch 'random_reinnit'; known: random_reinit, random_prune")]
+    [InlineData("[[experiment]]\ncommand = \"lottery\"\nanalyses = [\"layer_densty\"]", "experiment 1: analyses: unknown analysis 'layer_densty'; known: layer_density")]
     public void Mistakes_in_a_study_file_are_one_line_naming_the_file_and_the_key(string toml, string expected)
     {
         string path = Write(toml);

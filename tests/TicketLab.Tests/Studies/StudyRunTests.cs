@@ -32,6 +32,7 @@ public sealed class StudyRunTests : IDisposable
         branches = ["random_reinit"]
         instability = [1]
         compare = true
+        analyses = ["layer_density"]
 
         [[experiment]]
         command = "train"
@@ -93,8 +94,8 @@ public sealed class StudyRunTests : IDisposable
         var (code, _, error) = Cli("study", "run", study, "--root", root, "--data-dir", data, "--workers", "2");
         Assert.True(code == 0, error);
         var status = Status(study, root);
-        Assert.Equal(10, (int)status["total"]!);
-        Assert.Equal(10, (int)status["done"]!);
+        Assert.Equal(13, (int)status["total"]!);
+        Assert.Equal(13, (int)status["done"]!);
         Assert.All(status["units"]!.AsArray(), u => Assert.Equal(1, (int)u!["attempts"]!));
         Assert.Contains("done    lottery/replicate_1/level_2", error);
 
@@ -110,7 +111,8 @@ public sealed class StudyRunTests : IDisposable
         string index = reportOut.Trim().Split(": ", 2)[1];
         string html = File.ReadAllText(index);
         Assert.Contains("Study small", html);
-        Assert.Contains("10 of 10 units done", html);
+        Assert.Contains("13 of 13 units done", html);
+        Assert.Contains("Layer density: weights remaining per prunable tensor", html);
         Assert.Contains("Lottery run", html);
         Assert.Contains("Instability analysis level 1", html);
         // Series are labelled by what they are: the branch's name, never its folder's hash.

@@ -30,6 +30,9 @@ public sealed class LotteryExperiment : ExperimentKind
         var diverged = summaries.Select((s, i) => (Summary: s, Level: levels[i])).FirstOrDefault(p => p.Summary is { Diverged: true });
         var branches = levels.SelectMany(l => Directory.EnumerateDirectories(layout.LevelFolder(l)).Select(Path.GetFileName))
             .Where(n => n != "main").Select(n => n![..n!.LastIndexOf('_')]).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var analyses = Directory.EnumerateDirectories(folder.Path).Select(Path.GetFileName)
+            .Select(n => n!.Contains('_') ? n[..n.LastIndexOf('_')] : n)
+            .Where(n => n == "compare" || LevelAnalysisRegistry.All.Any(a => a.Name == n)).Distinct().Order(StringComparer.Ordinal).ToArray();
         var state = diverged.Summary is not null ? ExperimentState.Diverged
             : running ? ExperimentState.Running
             : levels.Length > 0 && finished == levels.Length ? ExperimentState.Finished
@@ -37,6 +40,7 @@ public sealed class LotteryExperiment : ExperimentKind
         string detail = diverged.Summary is { } d ? $"level {diverged.Level} {d.DivergenceText}"
             : $"{finished}/{levels.Length} levels finished{(running ? ", running" : "")}";
         if (branches.Length > 0) detail += $"; branches: {string.Join(", ", branches)}";
+        if (analyses.Length > 0) detail += $"; analyses: {string.Join(", ", analyses)}";
         return new ListEntry(experiment, Name, replicate, state, detail, folder.Path)
         {
             Model = Field(desc, "model", "model_name"), Dataset = Field(desc, "dataset", "dataset_name"),
@@ -87,6 +91,10 @@ public sealed class LotteryExperiment : ExperimentKind
                 "Test accuracy during training of the ticket at a few levels (replicate 1)."),
         };
         if (ComparisonSection(experiment, rows) is { } comparison) sections.Add(comparison);
+        var replicateFolders = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().ToArray();
+        foreach (var analysis in LevelAnalysisRegistry.All)
+            if (analysis.Tables(replicateFolders) is { Count: > 0 } tables)
+                sections.Add(new ReportSection($"Analysis: {analysis.Name}", tables, [], analysis.Description + "."));
         return new Report($"Lottery run {experiment.Name}", ExperimentReports.HyperparameterTables(ExperimentReports.HparamsOf(experiment)), sections);
     }
 

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
+using TicketLab.Lottery;
+using TicketLab.Reporting;
+using TicketLab.Training;
+
+namespace TicketLab.Experiments;
+
+/// <summary>A result stored as JSON and read back typed: what a level analysis writes to <c>level_L.json</c>.</summary>
+public interface IStoredResult<TSelf> where TSelf : IStoredResult<TSelf>
+{
+    JsonObject ToJson();
+    static abstract TSelf FromJson(JsonNode json);
+}
+
+/// <summary>Everything an analysis of one level of a lottery run gets.</summary>
+public sealed record LevelAnalysisJob(LotteryDesc Lottery, int Replicate, int Level, LotteryLayout Layout, RunOptions Options, RunContext Context);
+
+/// <summary>One stored result of a level analysis.</summary>
+public sealed record LevelResult<TResult>(int Replicate, int Level, TResult Result);
+
+/// <summary>
+/// An analysis run on levels of a finished lottery run (untyped face, for the registry, the CLI and
+/// studies). Its hyperparameter record becomes the flags of <c>ticketlab analyze NAME</c> and names
+/// its folder, <c>lottery_&lt;hash&gt;/replicate_N/&lt;name&gt;_&lt;hash&gt;/level_L.json</c>.
+/// </summary>
+public interface ILevelAnalysis
+{
+    string Name { get; }
+    string Description { get; }
+    /// <summary>The lowest level the analysis applies to (1 when it needs a pruned level).</summary>
+    int FirstLevel { get; }
+    Type HparamsType { get; }
+    IHparams DefaultHparams { get; }
+    string FolderName(IHparams hparams);
+    /// <summary>Runs the analysis on a level, or reads its stored result; returns it as JSON.</summary>
+    JsonObject Run(LevelAnalysisJob job, IHparams hparams);
+    /// <summary>The tables of stored results in a replicate folder (all settings found), for reports and the command's output.</summary>
+    IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders);
+}
+
+/// <summary>
+/// A level analysis with typed hyperparameters and result. A new one is one class deriving from
+/// this, plus one line in <see cref="LevelAnalysisRegistry"/>: its command, its place in
+/// <c>list</c> and in the lottery report, and its unit type in study files
+/// (<c>analyses = ["name"]</c>) follow from the registry.
+/// </summary>
+public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
+    where THparams : class, IHparams, new()
+    where TResult : IStoredResult<TResult>
+{
+    public abstract string Name { get; }
+    public abstract string Description { get; }
+    public virtual int FirstLevel => 0;
+    public Type HparamsType => typeof(THparams);
+    public IHparams DefaultHparams => new THparams();
+
+    public string FolderName(IHparams hparams) => ExperimentName.Of(Name, HparamJson.NonDefault(hparams));
+
+    protected abstract TResult Analyze(LevelAnalysisJob job, THparams hparams);
+
+    /// <summary>The results as tables: one row per replicate and level, the columns the analysis chooses.</summary>
+    protected abstract IReadOnlyList<ReportTable> Tabulate(IReadOnlyList<LevelResult<TResult>> results, THparams hparams);
+
+    public JsonObject Run(LevelAnalysisJob job, IHparams hparams) => RunTyped(job, (THparams)hparams).ToJson();
+
+    public TResult RunTyped(LevelAnalysisJob job, THparams hparams)
+    {
+        hparams.Validate();
+        if (job.Level < FirstLevel)
+            throw new HparamException("--levels", $"{Name} applies to levels {FirstLevel} and above, not {job.Level}.");
+        string folder = Path.Combine(job.Layout.Path, FolderName(hparams));
+        string file = Path.Combine(folder, $"level_{job.Level}.json");
+        if (JsonRead.ObjectFile(file) is { } stored) return TResult.FromJson(stored["result"]!);
+        if (TrainingSummary.Read(job.Layout.Main(job.Level)) is not { } summary)
+            throw new InvalidDataException($"{job.Layout.Main(job.Level).Path}: level {job.Level} has not finished; run `ticketlab lottery` with --levels {job.Level} first.");
+        summary.RequireConverged($"Level {job.Level} of {job.Lottery.RunName}, which {Name} analyses,");
+        var result = Analyze(job, hparams);
+        Directory.CreateDirectory(folder);
+        var json = new JsonObject
+        {
+            ["analysis"] = Name, ["hparams"] = HparamJson.ToJson(hparams), ["lottery_run"] = job.Lottery.RunName,
+            ["replicate"] = job.Replicate, ["level"] = job.Level, ["result"] = result.ToJson(),
+        };
+        AtomicFile.WriteText(file, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return result;
+    }
+
+    public IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders)
+    {
+        var tables = new List<ReportTable>();
+        var byFolder = replicateFolders
+            .SelectMany(r => Directory.Exists(r) ? Directory.EnumerateDirectories(r, Name + "_*") : [])
+            .GroupBy(Path.GetFileName);
+        foreach (var settings in byFolder.OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var files = settings.SelectMany(f => Directory.EnumerateFiles(f, "level_*.json")).Select(f => JsonRead.ObjectFile(f)!).ToArray();
+            if (files.Length == 0) continue;
+            var hparams = HparamJson.FromJson<THparams>(files[0]["hparams"]!);
+            var results = files.Select(j => new LevelResult<TResult>((int)j["replicate"]!, (int)j["level"]!, TResult.FromJson(j["result"]!)))
+                .OrderBy(r => r.Level).ThenBy(r => r.Replicate).ToArray();
+            tables.AddRange(Tabulate(results, hparams));
+        }
+        return tables;
+    }
+}
+
+/// <summary>Every level analysis. Adding one: a class deriving from <see cref="LevelAnalysis{THparams, TResult}"/> and a line here.</summary>
+public static class LevelAnalysisRegistry
+{
+    public static IReadOnlyList<ILevelAnalysis> All { get; } =
+    [
+        new Analysis.LayerDensityAnalysis(),
+    ];
+
+    public static ILevelAnalysis Get(string name) =>
+        All.FirstOrDefault(a => a.Name == name)
+        ?? throw new HparamException("analysis", $"unknown analysis '{name}'. Known: {string.Join(", ", All.Select(a => a.Name))}.");
+
+    /// <summary>Runs an analysis on one level of a lottery run whose level has finished (or reads its stored result).</summary>
+    public static JsonObject Run(ILevelAnalysis analysis, IHparams hparams, LotteryDesc lottery, int replicate, int level, RunOptions options, RunContext context) =>
+        analysis.Run(new LevelAnalysisJob(lottery, replicate, level, LotteryRunner.Layout(context, lottery, replicate), options, context), hparams);
+}
