@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Uses the TicketLab library from a .NET 10 file-based app outside the repository, twice: by
-# project reference (#:project src/TicketLab/TicketLab.csproj) and by package reference
-# (#:package TicketLab from a scratch folder that src/TicketLab is packed into). The app makes a
-# TorchSharp tensor (libtorch loads only with the patched libLibTorchSharp.so on Debian 12) and
-# names a run (hyperparameter JSON with reflection-based serialization off, as file-based apps
-# have it). Offline: packages come from the scratch folder and the NuGet cache. About a minute.
+# Uses the TicketLab library from a .NET 10 file-based app outside the repository: by project
+# reference (#:project src/TicketLab/TicketLab.csproj; run, then published for linux-x64 with
+# buildTransitive/TicketLab.targets imported) and by package reference (#:package TicketLab from a
+# scratch folder that src/TicketLab is packed into). The app makes a TorchSharp tensor (libtorch
+# loads only with the patched libLibTorchSharp.so on Debian 12) and names a run (hyperparameter
+# JSON with reflection-based serialization off, as file-based apps have it). Offline: packages
+# come from the scratch folder and the NuGet cache. About a minute.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$(pwd)
@@ -49,6 +50,20 @@ mkdir -p "$work/project"
 start=$SECONDS
 run_app "$work/project"
 echo "built and ran in $((SECONDS - start)) s"
+
+step "dotnet publish -r linux-x64 of the #:project app, with TicketLab.targets imported"
+# A project reference alone patches build output only; publishing needs the targets (README).
+cat > "$work/project/Directory.Build.targets" <<EOF
+<Project>
+  <Import Project="$repo/src/TicketLab/buildTransitive/TicketLab.targets" />
+</Project>
+EOF
+sed -i '1a #:property PublishAot=false' "$work/project/app.cs"
+start=$SECONDS
+(cd "$work/project" && dotnet publish app.cs -r linux-x64 --artifacts-path "$work/project/artifacts" -o "$work/project/publish" -v quiet -nologo)
+"$work/project/publish/app" | tee "$work/project/published-out"
+grep -qx 'train_c55ccdec8491f57a' "$work/project/published-out" || fail "the published app did not run"
+echo "published and ran in $((SECONDS - start)) s"
 
 step "dotnet pack src/TicketLab"
 # A version of its own, so that no TicketLab package already in the NuGet cache stands in for it.
