@@ -1,11 +1,17 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using TicketLab.Cli.Commands;
+using TicketLab.Training;
 
 namespace TicketLab.Cli;
 
 /// <summary>The <c>ticketlab</c> command tree. Thin: every command binds options and calls the library.</summary>
 public static class CliApp
 {
+    /// <summary>The command's name in help and errors, however it was started (tool, apphost, <c>dotnet run</c>, tests).</summary>
+    public const string CommandName = "ticketlab";
+
     public static int Run(string[] args, CliEnvironment environment)
     {
         var root = CreateRoot(environment, TrainingCommandSupport.DefaultsFor(args));
@@ -20,7 +26,7 @@ public static class CliApp
         {
             // Usage errors all end with exit code 2, parse errors (unknown or repeated flags, bad choices) included.
             var command = parsed.CommandResult.Command;
-            string help = command == root ? "ticketlab --help" : $"ticketlab {command.Name} --help";
+            string help = command == root ? $"{CommandName} --help" : $"{CommandName} {command.Name} --help";
             string errors = System.Text.RegularExpressions.Regex.Replace(string.Join(" ", parsed.Errors.Select(e => e.Message)), @"\s+", " ").Trim();
             environment.Stderr.WriteLine($"error: {errors.TrimEnd('.', ':')}. See {help}.");
             return CommandErrors.UsageError;
@@ -28,9 +34,12 @@ public static class CliApp
         return parsed.Invoke(configuration);
     }
 
-    private static RootCommand CreateRoot(CliEnvironment environment, PresetDefaults defaults) =>
-        new("TicketLab: lottery-ticket experiments on vision networks (train, prune, rewind, compare).")
+    // A Command rather than RootCommand, whose name is the executable's (TicketLab.Cli, or testhost).
+    private static Command CreateRoot(CliEnvironment environment, PresetDefaults defaults) =>
+        new(CommandName, "TicketLab: lottery-ticket experiments on vision networks (train, prune, rewind, compare).")
         {
+            new HelpOption(),
+            new VersionOption { Action = new PrintVersion() },
             TrainCommand.Create(environment, defaults),
             LotteryCommand.Create(environment, defaults),
             BranchCommand.Create(environment, defaults),
@@ -58,4 +67,20 @@ public static class CliApp
         Visit(CreateRoot(CliEnvironment.ForTests(TextWriter.Null, TextWriter.Null), TrainingCommandSupport.DefaultsFor([])), "");
         return result;
     });
+
+    /// <summary>"ticketlab 0.5.0 (commit 1a2b3c4)": the version and commit that provenance.json records.</summary>
+    public static string VersionLine()
+    {
+        var (version, commit) = Provenance.TicketLabVersion();
+        return commit is { Length: > 0 } ? $"{CommandName} {version} (commit {commit[..Math.Min(7, commit.Length)]})" : $"{CommandName} {version}";
+    }
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(VersionLine());
+            return 0;
+        }
+    }
 }

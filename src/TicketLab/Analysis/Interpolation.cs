@@ -29,6 +29,7 @@ public sealed record InterpolationOptions : IHparams
     [Hparam("Re-estimate batch-norm statistics on N training batches at each point (0: interpolate them; no effect without batch norm).")]
     public int BnRecalibrate { get; init; } = DefaultBnRecalibrationBatches;
     public const int DefaultBnRecalibrationBatches = 20;
+    [System.Text.Json.Serialization.JsonIgnore] // not a flag: fixed by the recalibration's definition, named in ToJson
     public int BnRecalibrationBatchSize { get; init; } = 128;
 
     public void Validate()
@@ -39,6 +40,7 @@ public sealed record InterpolationOptions : IHparams
         if (TestExamples is < 1) throw new HparamException("--test-examples", $"must be at least 1, got {TestExamples}.");
     }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<double> Alphas =>
         Points < 2 ? throw new ArgumentOutOfRangeException(nameof(Points), "at least 2 points are needed") :
         Enumerable.Range(0, Points).Select(i => (double)i / (Points - 1)).ToArray();

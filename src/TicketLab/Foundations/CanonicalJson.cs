@@ -12,14 +12,6 @@ namespace TicketLab.Foundations;
 /// </summary>
 public static class CanonicalJson
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower), new StepSpecJsonConverter() },
-    };
-
     /// <summary>Serializes with keys sorted recursively.</summary>
     public static string Serialize(JsonNode? node, bool indented = false)
     {

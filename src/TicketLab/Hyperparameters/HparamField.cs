@@ -3,6 +3,8 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using TicketLab.Foundations;
 
 namespace TicketLab.Hyperparameters;
@@ -121,11 +123,31 @@ public sealed class HparamField
 /// <summary>Serialization of bundles: full JSON, and the non-default subset that names results.</summary>
 public static class HparamJson
 {
+    /// <summary>
+    /// snake_case names and enum values, unset optional values left out, steps as "160ep". Metadata
+    /// comes from <see cref="HparamJsonContext"/>, never from reflection. Every enum a bundle uses is
+    /// listed: an enum without its converter would be written as a number (a test checks).
+    /// </summary>
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = HparamJsonContext.Default,
+        Converters =
+        {
+            SnakeCase<OptimizerName>(), SnakeCase<LrSchedule>(), SnakeCase<ModelInit>(), SnakeCase<BatchnormInit>(),
+            SnakeCase<PruningCountRule>(), SnakeCase<Lottery.Branches.RandomPruneScope>(),
+            new StepSpecJsonConverter(),
+        },
+    };
+
+    private static JsonStringEnumConverter<T> SnakeCase<T>() where T : struct, Enum => new(JsonNamingPolicy.SnakeCaseLower);
+
     public static JsonObject ToJson(object bundle) =>
-        JsonSerializer.SerializeToNode(bundle, bundle.GetType(), CanonicalJson.Options)!.AsObject();
+        JsonSerializer.SerializeToNode(bundle, Options.GetTypeInfo(bundle.GetType()))!.AsObject();
 
     public static T FromJson<T>(JsonNode node) =>
-        node.Deserialize<T>(CanonicalJson.Options) ?? throw new JsonException($"Empty {typeof(T).Name}.");
+        node.Deserialize((JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T))) ?? throw new JsonException($"Empty {typeof(T).Name}.");
 
     /// <summary>Only the fields that differ from the record's defaults.</summary>
     public static JsonObject NonDefault(object bundle)

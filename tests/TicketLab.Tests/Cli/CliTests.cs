@@ -40,6 +40,23 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Help_and_version_name_the_ticketlab_command()
+    {
+        var (code, help, _) = Run("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("ticketlab [command] [options]", help);
+        var (trainCode, trainHelp, _) = Run("train", "--help");
+        Assert.Equal(0, trainCode);
+        Assert.Contains("ticketlab train [options]", trainHelp);
+
+        var (versionCode, version, _) = Run("--version");
+        Assert.Equal(0, versionCode);
+        var (number, commit) = TicketLab.Training.Provenance.TicketLabVersion();
+        Assert.Matches(@"^\d+\.\d+\.\d+", number); // VersionPrefix, not the SDK's 1.0.0 default with a 40-digit commit
+        Assert.Equal(commit is null ? $"ticketlab {number}" : $"ticketlab {number} (commit {commit[..7]})", version.Trim());
+    }
+
+    [Fact]
     public void Help_lists_every_hyperparameter_with_the_preset_default()
     {
         var (code, output, _) = Run("train", "--preset", "resnet_20_warmup", "--help");
