@@ -23,19 +23,16 @@ public sealed class CommonOptions
     }
 }
 
-/// <summary>Options of a training run that do not change its result.</summary>
+/// <summary>Options of a training run that do not change its result: the replicate, and the <see cref="Training.RunHparams"/> flags.</summary>
 public sealed class RunOptionsBinding
 {
     public Option<int> Replicate { get; } = new("--replicate") { Description = "Replicate number; also the default model-init and data-order seed", DefaultValueFactory = _ => 1 };
-    public Option<string?> EvalSteps { get; } = new("--eval-steps") { Description = "Extra steps at which to evaluate on the test set, e.g. 100it,500it" };
-    public Option<bool> EvalTrain { get; } = new("--eval-train") { Description = "Also evaluate on the training set at each evaluation" };
-    public Option<bool> NoEpochEval { get; } = new("--no-epoch-eval") { Description = "Do not evaluate at every epoch (only at --eval-steps and the end)" };
-    public Option<string?> SaveSteps { get; } = new("--save-steps") { Description = "Steps at which to save the weights (for rewinding), e.g. 500it,2ep" };
+    public HparamOptions<Training.RunHparams> Run { get; } = new(new Training.RunHparams());
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Replicate, EvalSteps, EvalTrain, NoEpochEval, SaveSteps })
-            command.Options.Add(option);
+        command.Options.Add(Replicate);
+        Run.AddTo(command);
     }
 
     public static StepSpec[] ParseSteps(string? text, string flag)

@@ -12,11 +12,21 @@ namespace TicketLab.Cli.Binding;
 public class HparamOptionSet
 {
     private readonly List<(HparamField Field, Option Option)> options = [];
+    private readonly List<(System.Reflection.PropertyInfo Property, HparamOptionSet Options)> groups = [];
 
-    public HparamOptionSet(Type type, object defaults, string? heading = null)
+    /// <param name="groupDefaults">
+    /// The values a nested group's flags start from, by the group's type (a retrain group starts from
+    /// the lottery run's recipe); null or no answer: the group's own defaults.
+    /// </param>
+    public HparamOptionSet(Type type, object defaults, string? heading = null, string? prefix = null, Func<Type, object?>? groupDefaults = null)
     {
         DefaultValues = defaults;
-        foreach (var field in HparamField.Of(type))
+        foreach (var (property, group) in HparamField.GroupsOf(type))
+        {
+            var start = property.GetValue(defaults) ?? groupDefaults?.Invoke(property.PropertyType) ?? Activator.CreateInstance(property.PropertyType)!;
+            groups.Add((property, new HparamOptionSet(property.PropertyType, start, $"{group.Prefix}: {group.Description}", group.Prefix)));
+        }
+        foreach (var field in HparamField.Of(type, prefix))
         {
             string choices = field.Choices.Any() ? $" One of: {string.Join(", ", field.Choices)}." : "";
             // An unset optional value's default is told by its description ("default: the replicate number").
@@ -32,7 +42,7 @@ public class HparamOptionSet
 
     public object DefaultValues { get; }
 
-    public IEnumerable<Option> Options => options.Select(o => o.Option);
+    public IEnumerable<Option> Options => options.Select(o => o.Option).Concat(groups.SelectMany(g => g.Options.Options));
 
     public void AddTo(Command command)
     {
@@ -40,9 +50,16 @@ public class HparamOptionSet
     }
 
     /// <summary>The defaults with every option given on the command line applied. Throws <see cref="HparamException"/>.</summary>
-    public object ReadObject(ParseResult result)
+    /// <param name="groupBase">
+    /// The values a nested group starts from when any of its flags is given, from the group's type and
+    /// the bundle's other fields as read (a retrain group starts from the lottery run's recipe, or the
+    /// retrain preset's); null or no answer: the group's defaults.
+    /// </param>
+    public object ReadObject(ParseResult result, Func<Type, object, object?>? groupBase = null) => ReadObject(result, DefaultValues, groupBase);
+
+    private object ReadObject(ParseResult result, object start, Func<Type, object, object?>? groupBase)
     {
-        var bundle = DefaultValues;
+        var bundle = start;
         foreach (var (field, option) in options)
         {
             if (result.GetResult(option) is not OptionResult { Implicit: false }) continue;
@@ -53,6 +70,14 @@ public class HparamOptionSet
                 _ => throw new InvalidOperationException(),
             };
             bundle = field.With(bundle, value);
+        }
+        // Groups last, so that their starting values may depend on the fields read above (a retrain preset).
+        foreach (var (property, group) in groups)
+        {
+            // A group none of whose flags is given stays as it was (null: "not given").
+            if (!group.options.Any(o => result.GetResult(o.Option) is OptionResult { Implicit: false })) continue;
+            var groupStart = property.GetValue(bundle) ?? groupBase?.Invoke(property.PropertyType, bundle) ?? group.DefaultValues;
+            bundle = HparamField.WithProperty(bundle, property, group.ReadObject(result, groupStart, null));
         }
         return bundle;
     }

@@ -23,7 +23,8 @@ internal static class BranchCommand
     private static Command CreateFor(IBranch branch, CliEnvironment environment, PresetDefaults defaults)
     {
         var options = new LotteryOptions(defaults);
-        var branchOptions = new HparamOptionSet(branch.HparamsType, branch.DefaultHparams);
+        var branchOptions = new HparamOptionSet(branch.HparamsType, branch.DefaultHparams,
+            groupDefaults: t => branch.GroupBase(t, branch.DefaultHparams, new LotteryDesc(defaults.Training, defaults.Pruning, new LotteryHparams())));
         var levels = new Option<string>("--levels") { Description = "Levels to run the branch on, e.g. 0-3,5,8-10", Required = true };
         var command = new Command(branch.Name, branch.Description);
         options.AddTo(command);
@@ -31,9 +32,10 @@ internal static class BranchCommand
         command.Options.Add(levels);
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
-            var hparams = (IHparams)branchOptions.ReadObject(result);
+            var lottery = options.ReadDesc(result);
+            var hparams = (IHparams)branchOptions.ReadObject(result, (type, partial) => branch.GroupBase(type, (IHparams)partial, lottery));
             var levelList = BranchRegistry.ParseLevels(result.GetValue(levels) ?? "");
-            if (environment.OnlyNames(options.ReadDesc(result).RunName)) return 0;
+            if (environment.OnlyNames(lottery.RunName)) return 0;
             var (output, desc, runOptions, context) = options.Prepare(result, environment);
             output.Human.WriteLine($"Branch {BranchRegistry.FolderName(branch, hparams)} of {desc.RunName}, levels {string.Join(",", levelList)}:");
             output.Human.Write(HparamJson.Describe(hparams));

@@ -75,13 +75,7 @@ internal sealed class TrainingCommandSupport
         return desc;
     }
 
-    public RunOptions ReadRunOptions(ParseResult result) => new()
-    {
-        EvaluateEveryEpoch = !result.GetValue(Run.NoEpochEval),
-        EvaluateSteps = RunOptionsBinding.ParseSteps(result.GetValue(Run.EvalSteps), "--eval-steps"),
-        EvaluateTrainSet = result.GetValue(Run.EvalTrain),
-        SaveSteps = RunOptionsBinding.ParseSteps(result.GetValue(Run.SaveSteps), "--save-steps"),
-    };
+    public RunOptions ReadRunOptions(ParseResult result) => Run.Run.Read(result).ToRunOptions();
 
     public Output ReadOutput(ParseResult result, CliEnvironment environment) =>
         new(environment.Stdout, environment.Stderr, result.GetValue(Common.Json), result.GetValue(Common.Quiet), environment.Interactive);

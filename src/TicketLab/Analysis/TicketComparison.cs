@@ -189,7 +189,7 @@ public static class TicketComparison
             .RequireConverged($"The pruning solution of level {level} ({what})");
         var scratch = BranchRegistry.Run(BranchRegistry.Get("random_reinit"), new RandomReinitHparams(), lottery, replicate, level, runOptions, context)
             .RequireConverged($"The random_reinit control at level {level} ({what})");
-        var second = BranchRegistry.Run(BranchRegistry.Get("retrain"), new RetrainHparams { RetrainDataOrderSeed = SecondTicketSeed(replicate) },
+        var second = BranchRegistry.Run(BranchRegistry.Get("retrain"), new RetrainHparams { Training = lottery.Training.Training with { DataOrderSeed = SecondTicketSeed(replicate) } },
             lottery, replicate, level, runOptions, context).RequireConverged($"The second ticket at level {level} ({what})");
 
         int perEpoch = LotteryRunner.IterationsPerEpoch(lottery.Training, context);

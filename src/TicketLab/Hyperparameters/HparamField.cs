@@ -16,12 +16,12 @@ namespace TicketLab.Hyperparameters;
 /// </summary>
 public sealed class HparamField
 {
-    private HparamField(PropertyInfo property, string description)
+    private HparamField(PropertyInfo property, string description, string? prefix = null)
     {
         Property = property;
         Description = description;
         Name = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
-        Flag = "--" + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
+        Flag = "--" + (prefix is null ? "" : prefix + "-") + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
     }
 
     public PropertyInfo Property { get; }
@@ -41,6 +41,26 @@ public sealed class HparamField
             .ToArray();
 
     public static IReadOnlyList<HparamField> Of<T>() where T : IHparams => Of(typeof(T));
+
+    /// <summary>The fields of a bundle nested under <paramref name="prefix"/>: flags <c>--prefix-name</c>.</summary>
+    public static IReadOnlyList<HparamField> Of(Type bundleType, string? prefix) =>
+        prefix is null ? Of(bundleType) : Of(bundleType).Select(f => new HparamField(f.Property, f.Description, prefix)).ToArray();
+
+    /// <summary>The nested bundles of a bundle (<see cref="HparamGroupAttribute"/> properties).</summary>
+    public static IReadOnlyList<(PropertyInfo Property, HparamGroupAttribute Group)> GroupsOf(Type bundleType) =>
+        bundleType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(p => (Property: p, Group: p.GetCustomAttribute<HparamGroupAttribute>()))
+            .Where(p => p.Group is not null)
+            .Select(p => (p.Property, p.Group!))
+            .ToArray();
+
+    /// <summary>A copy of a record with one property replaced (for nested groups).</summary>
+    public static T WithProperty<T>(T bundle, PropertyInfo property, object? value) where T : class
+    {
+        var clone = (T)bundle.GetType().GetMethod("<Clone>$")!.Invoke(bundle, null)!;
+        property.SetValue(clone, value);
+        return clone;
+    }
 
     public object? Get(object bundle) => Property.GetValue(bundle);
 
@@ -168,6 +188,12 @@ public static class HparamJson
         var text = new StringBuilder();
         foreach (var field in HparamField.Of(bundle.GetType()))
             text.AppendLine($"  {field.Name,-24} {field.Format(field.Get(bundle))}");
+        foreach (var (property, group) in HparamField.GroupsOf(bundle.GetType()))
+        {
+            if (property.GetValue(bundle) is not { } nested) { text.AppendLine($"  {group.Prefix + ":",-24} (not given)"); continue; }
+            foreach (var field in HparamField.Of(nested.GetType(), group.Prefix))
+                text.AppendLine($"  {group.Prefix + "." + field.Name,-24} {field.Format(field.Get(nested))}");
+        }
         return text.ToString();
     }
 }

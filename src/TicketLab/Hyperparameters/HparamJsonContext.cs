@@ -25,4 +25,5 @@ namespace TicketLab.Hyperparameters;
 [JsonSerializable(typeof(PruningSolutionHparams))]
 [JsonSerializable(typeof(Analysis.InterpolationOptions))]
 [JsonSerializable(typeof(Analysis.LayerDensityHparams))]
+[JsonSerializable(typeof(Training.RunHparams))]
 internal sealed partial class HparamJsonContext : JsonSerializerContext;

@@ -106,10 +106,20 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
         var branch = Branches.BranchRegistry.All.FirstOrDefault(b => b.Name == name);
         if (branch is null) return folder;
         var defaults = Hyperparameters.HparamJson.ToJson(branch.DefaultHparams);
-        var changed = stored.Where(p => !(defaults.TryGetPropertyValue(p.Key, out var d) && JsonNode.DeepEquals(d, p.Value)))
-            .Select(p => $"{p.Key}={p.Value?.ToJsonString().Trim('"')}").ToArray();
-        return changed.Length == 0 ? name : $"{name} ({string.Join(", ", changed)})";
+        // A nested group (the retrain recipe) is told by how it differs from the ticket's own run beside it.
+        var ticket = new RunFolder(Path.Combine(Path.GetDirectoryName(run.Path)!, "main")).ReadHparams();
+        var changed = new List<string>();
+        foreach (var (key, value) in stored)
+        {
+            if (defaults.TryGetPropertyValue(key, out var d) && JsonNode.DeepEquals(d, value)) continue;
+            if (value is JsonObject group && ticket?[key] is JsonObject reference)
+                changed.AddRange(group.Where(p => !JsonNode.DeepEquals(reference[p.Key], p.Value)).Select(p => $"{p.Key}={Text(p.Value)}"));
+            else changed.Add($"{key}={Text(value)}");
+        }
+        return changed.Count == 0 ? name : $"{name} ({string.Join(", ", changed)})";
     }
+
+    private static string Text(JsonNode? value) => value?.ToJsonString().Trim('"') ?? "none";
 
     public JsonObject ToJson()
     {

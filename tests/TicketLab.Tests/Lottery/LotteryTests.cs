@@ -142,7 +142,7 @@ public sealed class LotteryTests : IDisposable
         Assert.Equal(ticketMask.RemainingWeights, global.RemainingWeights);
         Assert.Equal(ticketMask.Total("fc.weight"), global.Remaining("fc.weight")); // a layer the ticket left dense stays dense
 
-        var retrain = BranchRegistry.Run(BranchRegistry.Get("retrain"), new RetrainHparams { RetrainDataOrderSeed = 9 }, desc, 1, 2, new RunOptions(), context);
+        var retrain = BranchRegistry.Run(BranchRegistry.Get("retrain"), new RetrainHparams { Training = desc.Training.Training with { DataOrderSeed = 9 } }, desc, 1, 2, new RunOptions(), context);
         var retrainStart = Load(Path.Combine(retrain.Folder, "models", "model_ep0_it0.bin"));
         var ticketStart = Load(layout.Main(2).ModelPath(new Step(0, 8)));
         foreach (var name in ticketMask.Names) Assert.True(retrainStart[name].eq(ticketStart[name]).all().item<bool>());
@@ -153,7 +153,7 @@ public sealed class LotteryTests : IDisposable
 
         var table = LotteryTable.Read(context.Store, desc.RunName);
         // Series are named by what they are (the settings a branch changes), never by the folder's hash.
-        Assert.Equal(["ticket", "random_prune", "random_reinit (seed=3)", "retrain (retrain_data_order_seed=9)"], table.SeriesNames);
+        Assert.Equal(["ticket", "random_prune", "random_reinit (seed=3)", "retrain (data_order_seed=9)"], table.SeriesNames);
         Assert.Equal(reinit.FinalTestAccuracy, table.Rows[2].Series["random_reinit (seed=3)"].Final!.Mean);
     }
 

@@ -21,6 +21,9 @@ public interface IBranch
     Type HparamsType { get; }
     IHparams DefaultHparams { get; }
     TrainingSummary Run(BranchJob job, IHparams hparams);
+
+    /// <summary>The values a nested hyperparameter group starts from on this lottery run (null: the group's defaults).</summary>
+    object? GroupBase(Type groupType, IHparams partial, LotteryDesc lottery);
 }
 
 public abstract class Branch<THparams> : IBranch where THparams : class, IHparams, new()
@@ -31,6 +34,8 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
     public IHparams DefaultHparams => new THparams();
 
     public TrainingSummary Run(BranchJob job, IHparams hparams) => Run(job, (THparams)hparams);
+
+    public virtual object? GroupBase(Type groupType, IHparams partial, LotteryDesc lottery) => null;
 
     protected abstract TrainingSummary Run(BranchJob job, THparams hparams);
 

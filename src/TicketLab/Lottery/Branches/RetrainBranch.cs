@@ -5,55 +5,40 @@ using TicketLab.Training;
 
 namespace TicketLab.Lottery.Branches;
 
-/// <summary>Overrides of the training recipe for a retrain branch; unset fields keep the lottery run's values.</summary>
+/// <summary>
+/// The recipe of a retrain branch: a whole training group (<c>--retrain-lr</c>, <c>--retrain-data-order-seed</c>, ...),
+/// whose flags start from the lottery run's recipe (or the retrain preset's); not given: that recipe unchanged.
+/// </summary>
 public sealed record RetrainHparams : IHparams
 {
-    [Hparam("Take the training recipe of this preset (then apply the other retrain flags).")]
+    [Hparam("Take the training recipe of this preset (then apply the --retrain-* flags).")]
     public string? RetrainPreset { get; init; }
 
-    [Hparam("Data order and augmentation seed of the retraining.")]
-    public int? RetrainDataOrderSeed { get; init; }
-
-    [Hparam("Learning rate of the retraining.")]
-    public double? RetrainLr { get; init; }
-
-    [Hparam("Optimizer of the retraining: sgd or adam.")]
-    public OptimizerName? RetrainOptimizerName { get; init; }
-
-    [Hparam("Momentum of the retraining.")]
-    public double? RetrainMomentum { get; init; }
-
-    [Hparam("Weight decay of the retraining.")]
-    public double? RetrainWeightDecay { get; init; }
-
-    [Hparam("Duration of the retraining, e.g. 40ep.")]
-    public StepSpec? RetrainTrainingSteps { get; init; }
-
-    [Hparam("Warmup of the retraining, e.g. 30000it.")]
-    public StepSpec? RetrainWarmupSteps { get; init; }
-
-    [Hparam("Milestones of the retraining, e.g. 80ep,120ep.")]
-    public StepSpec[]? RetrainMilestoneSteps { get; init; }
+    [HparamGroup("retrain", "the retraining's recipe; unset flags keep the lottery run's (or --retrain-preset's) values")]
+    public TrainingHparams? Training { get; init; }
 
     public void Validate()
     {
         if (RetrainPreset is not null) Presets.Get(RetrainPreset);
+        try
+        {
+            Training?.Validate();
+        }
+        catch (HparamException e) when (e.Flag.StartsWith("--", StringComparison.Ordinal))
+        {
+            // The group's own checks name the unprefixed flag; the user typed the prefixed one.
+            string flag = "--retrain-" + e.Flag[2..];
+            throw new HparamException(flag, e.Message[(e.Flag.Length + 2)..]);
+        }
     }
 
-    public TrainingHparams Apply(TrainingHparams baseline)
+    /// <summary>Where the group's flags start: the retrain preset's recipe, else the lottery run's.</summary>
+    public TrainingHparams Base(TrainingHparams lottery) => RetrainPreset is { } preset ? Presets.Get(preset).Training : lottery;
+
+    /// <summary>The recipe the branch trains with.</summary>
+    public TrainingHparams Apply(TrainingHparams lottery)
     {
-        var training = RetrainPreset is { } preset ? Presets.Get(preset).Training : baseline;
-        training = training with
-        {
-            DataOrderSeed = RetrainDataOrderSeed ?? training.DataOrderSeed,
-            Lr = RetrainLr ?? training.Lr,
-            OptimizerName = RetrainOptimizerName ?? training.OptimizerName,
-            Momentum = RetrainMomentum ?? training.Momentum,
-            WeightDecay = RetrainWeightDecay ?? training.WeightDecay,
-            TrainingSteps = RetrainTrainingSteps ?? training.TrainingSteps,
-            WarmupSteps = RetrainWarmupSteps ?? training.WarmupSteps,
-            MilestoneSteps = RetrainMilestoneSteps ?? training.MilestoneSteps,
-        };
+        var training = Training ?? Base(lottery);
         training.Validate();
         return training;
     }
@@ -64,6 +49,9 @@ public sealed class RetrainBranch : Branch<RetrainHparams>
 {
     public override string Name => "retrain";
     public override string Description => "same mask and rewound weights, retrained with other training hyperparameters";
+
+    public override object? GroupBase(Type groupType, IHparams partial, LotteryDesc lottery) =>
+        groupType == typeof(TrainingHparams) ? ((RetrainHparams)partial).Base(lottery.Training.Training) : null;
 
     protected override TrainingSummary Run(BranchJob job, RetrainHparams hparams)
     {
