@@ -23,7 +23,6 @@ public static class LotteryRunner
     public static IReadOnlyList<LevelResult> Run(LotteryDesc desc, int replicate, int levels, RunOptions options, RunContext context)
     {
         desc.Validate();
-        var strategy = PruningStrategyRegistry.Get(desc.Pruning.PruningStrategy);
         if (desc.Lottery.OneShotSparsity is not null) levels = Math.Min(levels, 1);
         var layout = Layout(context, desc, replicate);
         var lotteryJson = new JsonObject { ["lottery_run"] = desc.RunName, ["lottery"] = desc.ToJson() };
@@ -39,7 +38,7 @@ public static class LotteryRunner
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var folder = layout.Main(level);
-            using var mask = level == 0 ? DenseMask(desc, context) : NextMask(desc, layout, level, strategy, context);
+            using var mask = level == 0 ? DenseMask(desc, context) : NextMask(desc, layout, level, context);
             if (!File.Exists(layout.MaskPath(level))) mask.Save(layout.MaskPath(level), layout.MaskSummaryPath(level));
 
             var levelOptions = options with { SaveSteps = [.. options.SaveSteps, desc.Lottery.RewindStep] };
@@ -115,7 +114,7 @@ public static class LotteryRunner
         throw new InvalidDataException($"{layout.MaskPath(level)} does not exist: level {level} of this lottery run has not been reached yet.");
     }
 
-    private static Mask NextMask(LotteryDesc desc, LotteryLayout layout, int level, IPruningStrategy strategy, RunContext context)
+    private static Mask NextMask(LotteryDesc desc, LotteryLayout layout, int level, RunContext context)
     {
         if (File.Exists(layout.MaskPath(level))) return Mask.Load(layout.MaskPath(level));
         var previous = layout.Main(level - 1);
@@ -127,9 +126,7 @@ public static class LotteryRunner
         try
         {
             using var model = Skeleton(desc.Training, context);
-            double fraction = desc.Lottery.OneShotSparsity ?? desc.Pruning.PruningFraction;
-            var rates = PruningRates.From(desc.Pruning, model, fraction);
-            return strategy.Prune(trained, previousMask, rates);
+            return Pruner.Next(desc.Pruning, model, trained, previousMask, desc.Lottery.OneShotSparsity ?? desc.Pruning.PruningFraction);
         }
         finally
         {

@@ -76,6 +76,18 @@ public interface IPruningStrategy
     Mask Prune(IReadOnlyDictionary<string, Tensor> weights, Mask current, PruningRates rates);
 }
 
+/// <summary>One pruning step as the recipe's pruning hyperparameters define it: the lottery runner's and the in-memory API's.</summary>
+public static class Pruner
+{
+    /// <summary>The next mask: <paramref name="fraction"/> (default: the recipe's) of the weights <paramref name="current"/> keeps, pruned by the recipe's strategy.</summary>
+    public static Mask Next(PruningHparams pruning, TicketModel model, IReadOnlyDictionary<string, Tensor> trained, Mask current, double? fraction = null)
+    {
+        pruning.Validate();
+        var rates = PruningRates.From(pruning, model, fraction ?? pruning.PruningFraction);
+        return PruningStrategyRegistry.Get(pruning.PruningStrategy).Prune(trained, current, rates);
+    }
+}
+
 public static class PruningStrategyRegistry
 {
     private static readonly IPruningStrategy[] Strategies = [new SparseGlobalPruning(), new SparseLayerwisePruning()];

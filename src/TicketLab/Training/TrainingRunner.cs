@@ -90,15 +90,8 @@ public static class TrainingRunner
             : RunLock.Acquire(folder.Path);
         if (TrainingSummary.Read(folder) is { } doneMeanwhile) return doneMeanwhile;
 
-        bool augment = train.Info.AugmentTraining && !desc.Dataset.DoNotAugment;
-        var batches = new TrainingBatches(train, desc.Dataset.BatchSize, DataOrderSeed(desc, replicate), augment);
-        int perEpoch = batches.IterationsPerEpoch;
-        var end = desc.Training.TrainingSteps.ToStep(perEpoch);
-        if (options.StopAt?.ToStep(perEpoch) is { } stop && stop < end) end = stop;
-
-        using var model = ModelRegistry.Create(desc.Model, InputSpec.Of(train), ModelSeed(desc, replicate));
-        model.to(context.Device);
-        using var optimizer = OptimizerFactory.Create(desc.Training, model.parameters());
+        using var setup = TrainingSetup.Create(desc, replicate, train, context.Device, start, options.StopAt);
+        var (model, optimizer, perEpoch, origin, end) = (setup.Model, setup.Optimizer, setup.IterationsPerEpoch, setup.Origin, setup.End);
 
         var dataFiles = train.Files.Concat(test.Files).DistinctBy(f => f.Path).ToArray();
         var hparams = desc.ToJson();
@@ -112,13 +105,7 @@ public static class TrainingRunner
         folder.WriteJson(folder.HparamsPath, hparams);
         foreach (var file in context.Data.NotYetAnnounced(dataFiles)) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
 
-        Step origin = start?.StartStep.ToStep(perEpoch) ?? Step.Zero(perEpoch);
-        if (origin >= end)
-            throw new HparamException("--rewind-step", $"the run starts at iteration {origin.Iteration}, at or past its end ({end.Iteration}); choose a step before the end of training.");
         Step first = origin;
-        if (start?.InitialState is { } initial) ModelState.Copy(model, initial, "initial state");
-        var constraint = start?.Constraint?.Invoke(model);
-        constraint?.Apply();
 
         var trainingMetrics = new TrainingMetricsCallback();
         IResumableCallback[] resumables = [trainingMetrics];
@@ -154,11 +141,7 @@ public static class TrainingRunner
         callbacks.AddRange(context.Observers(folder, metrics));
         callbacks.Add(timing);
 
-        var loop = new TrainingLoop
-        {
-            Model = model, Optimizer = optimizer, Hparams = desc.Training, Batches = batches,
-            Callbacks = callbacks, Constraint = constraint,
-        };
+        var loop = setup.Loop(desc.Training, callbacks);
         var provenance = Provenance.Begin(folder, context.Device, dataFiles, first);
         Divergence? divergence;
         try
