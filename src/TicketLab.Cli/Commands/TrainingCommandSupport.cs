@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using TicketLab.Cli.Binding;
 using TicketLab.Cli.Display;
+using TicketLab.Reporting;
 using TicketLab.Data;
 using TicketLab.Hyperparameters;
 using TicketLab.Store;

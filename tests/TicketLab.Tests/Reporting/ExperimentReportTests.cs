@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TicketLab.Cli;
-using TicketLab.Reporting.TensorBoard;
+using TicketLab.Tests.Support.TensorBoard;
 using TicketLab.Store;
 using TicketLab.Tests.Support;
 
@@ -126,6 +126,7 @@ public sealed class ExperimentReportTests : IDisposable
         Assert.Equal(accuracies.Select(r => (r.Step, (float)r.Value)), scalars.Where(s => s.Tag == "test/accuracy").Select(s => (s.Step, s.Value)));
         Assert.Contains(scalars, s => s.Tag == "train/loss");
         Assert.Contains(scalars, s => s.Tag == "train/learning_rate" && Math.Abs(s.Value - 0.05f) < 1e-7);
+        Assert.Equal(["train/learning_rate"], scalars.Select(s => s.Tag).Where(t => t.Contains("learning")).Distinct()); // one tag
         Assert.Contains(scalars, s => s.Tag == "sparsity" && s.Value == 0);
     }
 }

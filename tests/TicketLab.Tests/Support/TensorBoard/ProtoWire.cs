@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace TicketLab.Reporting.TensorBoard;
+namespace TicketLab.Tests.Support.TensorBoard;
 
 /// <summary>The few pieces of the protobuf wire format that TensorBoard event files need.</summary>
 internal static class ProtoWire

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace TicketLab.Reporting.TensorBoard;
+namespace TicketLab.Tests.Support.TensorBoard;
 
 /// <summary>One decoded event: the file-version header (FileVersion set) or scalar summaries.</summary>
 public sealed record TensorBoardEvent(long Offset, double WallTime, long Step, string? FileVersion,

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace TicketLab.Reporting.TensorBoard;
+namespace TicketLab.Tests.Support.TensorBoard;
 
 /// <summary>
 /// TFRecord framing: uint64 length (little endian), masked CRC-32C of those 8 bytes, the data, masked CRC-32C

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
 using ArmCrc32 = System.Runtime.Intrinsics.Arm.Crc32;
 
-namespace TicketLab.Reporting.TensorBoard;
+namespace TicketLab.Tests.Support.TensorBoard;
 
 /// <summary>
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as used by TFRecord framing. Uses the SSE4.2 or
