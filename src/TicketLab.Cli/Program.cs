@@ -2,6 +2,9 @@ using System.Runtime.InteropServices;
 using TicketLab.Cli;
 using TicketLab.Cli.Commands;
 
+// --device cuda with an installed PyTorch's libtorch runs this program again with it on the library path.
+if (CudaLauncher.RelaunchIfNeeded(args, Console.Error, pid => Signals.Send(pid, Signals.SigTerm)) is int relaunched) return relaunched;
+
 // Ctrl-C and SIGTERM ask the run to stop at the next step; it saves a checkpoint and exits
 // with 130 or 143, the codes a shell gives a process ended by SIGINT or SIGTERM.
 using var cancellation = new CancellationTokenSource();
@@ -21,3 +24,4 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
 bool interactive = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 var environment = new CliEnvironment(Console.Out, Console.Error, interactive, cancellation.Token) { InterruptExitCode = () => interruptExitCode };
 return CliApp.Run(args, environment);
+

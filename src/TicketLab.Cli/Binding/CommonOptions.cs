@@ -9,7 +9,9 @@ public sealed class CommonOptions
     public Option<string?> Root { get; } = new("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]" };
     public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Folder with the dataset files [default: $TICKETLAB_DATA, then ~/.local/share/ticketlab/datasets, then /usr/share/datasets for fashion_mnist]" };
     public Option<bool> Download { get; } = new("--download") { Description = "Download a missing dataset from its official location (checksums verified)" };
-    public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda (cuda uses the libtorch of an installed PyTorch: see --libtorch)", DefaultValueFactory = _ => "cpu" };
+    public Option<string?> LibTorch { get; } = new(TicketLab.Devices.LibTorchLocator.Flag) { Description = "With --device cuda: a libtorch with CUDA (a PyTorch torch/lib folder or a libtorch download) [default: $TICKETLAB_LIBTORCH, else the torch package of python3]" };
+    public Option<bool> NoTf32 { get; } = new("--no-tf32") { Description = "With --device cuda: full-precision float32 matrix products (TF32 is on by default, as in PyTorch's recommended setting for Ampere and later GPUs)" };
     public Option<int?> Threads { get; } = new("--threads") { Description = "CPU threads for tensor operations [default: all cores]" };
     public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout (human output goes to stderr)" };
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "Plain log lines instead of a progress bar" };
@@ -17,7 +19,7 @@ public sealed class CommonOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Root, DataDir, Download, Device, Threads, Json, Quiet, TensorBoard })
+        foreach (var option in new Option[] { Root, DataDir, Download, Device, LibTorch, NoTf32, Threads, Json, Quiet, TensorBoard })
             command.Options.Add(option);
         Device.AcceptOnlyFromAmong("cpu", "cuda");
     }

@@ -54,6 +54,9 @@ public static class CommandErrors
         RunDivergedException => (Diverged, OneLine(e.Message)),
         DatasetNotFoundException or DatasetFormatException or InvalidDataException or RunLockedException or StoreException
             => (DataError, OneLine(e.Message)),
+        TypeInitializationException { TypeName: "TorchSharp.torch" } when Environment.GetEnvironmentVariable(CudaLauncher.ActiveVariable) == "1"
+            => (DataError, $"TorchSharp could not load the libtorch in {Environment.GetEnvironmentVariable("LD_LIBRARY_PATH")?.Split(':')[0]} "
+                + $"(TorchSharp 0.107 is built against libtorch 2.10; a PyTorch whose libtorch lacks a symbol it needs cannot be used). Point {TicketLab.Devices.LibTorchLocator.Flag} at another PyTorch, or use --device cpu."),
         IOException io when IsDiskFull(io)
             => (DataError, $"the disk is full ({OneLine(io.Message)}). Free some space and run the same command again: it resumes from its last checkpoint."),
         UnauthorizedAccessException or IOException => (DataError, $"{OneLine(e.Message)} Check that the path exists and that you may read and write it."),

@@ -87,7 +87,7 @@ internal sealed class TrainingCommandSupport
         // libtorch aborts the process on a thread count below 1, so it never gets one.
         if (threads < 1) throw new HparamException("--threads", $"must be at least 1, got {threads}.");
         torch.set_num_threads(threads);
-        var device = DeviceSupport.Resolve(result.GetValue(Common.Device) ?? "cpu");
+        var device = DeviceSupport.Resolve(result.GetValue(Common.Device) ?? "cpu", tf32: !result.GetValue(Common.NoTf32), output.Human);
         var store = ExperimentStore.Resolve(result.GetValue(Common.Root));
         store.EnsureWritable();
         string? tensorboard = result.GetValue(Common.TensorBoard);
@@ -140,10 +140,10 @@ internal sealed class TrainingCommandSupport
 
 internal static class DeviceSupport
 {
-    public static torch.Device Resolve(string name)
+    public static torch.Device Resolve(string name, bool tf32, TextWriter log)
     {
         if (name == "cpu") return torch.CPU;
-        const string advice = "Use --device cpu, or run with a CUDA build of libtorch on the library path (see ../shared/gpu/README.md).";
+        string advice = $"Give {TicketLab.Devices.LibTorchLocator.Flag} DIR with a CUDA build of libtorch (a PyTorch torch/lib folder), or use --device cpu.";
         try
         {
             torch.InitializeDeviceType(DeviceType.CUDA);
@@ -154,6 +154,10 @@ internal static class DeviceSupport
         }
         if (!torch.cuda.is_available())
             throw new HparamException("--device", $"cuda was asked for, but no CUDA device is available to libtorch on this machine. {advice}");
+        // TF32 matrix products: PyTorch's recommended speed/accuracy trade-off on Ampere and later GPUs.
+        torch.backends.cuda.matmul.allow_tf32 = tf32;
+        torch.backends.cudnn.allow_tf32 = tf32;
+        log.WriteLine($"Device: cuda ({torch.cuda.device_count()} device(s)), TF32 {(tf32 ? "on" : "off (--no-tf32)")}.");
         return torch.CUDA;
     }
 }

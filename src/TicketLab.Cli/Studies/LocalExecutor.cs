@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using TicketLab.Store;
 using TicketLab.Studies;
 
@@ -29,7 +28,7 @@ public sealed class LocalExecutor(string studyFile, StudyPlan plan, UnitSettings
         using var stop = environment.Cancellation.Register(() =>
         {
             // Each unit saves a checkpoint and stops, as after SIGTERM; the next run resumes it.
-            lock (running) foreach (var r in running) Signal(r.Process, SigTerm);
+            lock (running) foreach (var r in running) Signal(r.Process, Signals.SigTerm);
         });
         while (true)
         {
@@ -95,14 +94,9 @@ public sealed class LocalExecutor(string studyFile, StudyPlan plan, UnitSettings
         return new Running(unit, process, process.WaitForExitAsync(), Stopwatch.StartNew(), log);
     }
 
-    private const int SigTerm = 15;
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
-
     private static void Signal(Process process, int signal)
     {
-        try { if (!process.HasExited) Kill(process.Id, signal); }
+        try { if (!process.HasExited) Signals.Send(process.Id, signal); }
         catch (InvalidOperationException) { }
     }
 }
