@@ -20,13 +20,7 @@ public sealed class RegistryCommandTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, CliEnvironment.ForTests(stdout, stderr));
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => TestCli.Run(args);
 
     // A lottery recipe whose learning rate is not the preset's, so that "keeps the lottery run's values" is tested.
     private string[] Recipe() =>

@@ -39,13 +39,7 @@ public sealed class StudyRunTests : IDisposable
         replicates = 2
         """;
 
-    internal static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, CliEnvironment.ForTests(stdout, stderr));
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    internal static (int Code, string Out, string Err) Cli(params string[] args) => TestCli.Run(args);
 
     internal static JsonObject Status(string study, string root)
     {

@@ -30,3 +30,15 @@ public static class TestRuns
         Observers = observers ?? ((_, _) => []),
     };
 }
+
+/// <summary>Runs the <c>ticketlab</c> command line in this process, capturing its output.</summary>
+public static class TestCli
+{
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = TicketLab.Cli.CliApp.Run(args, TicketLab.Cli.CliEnvironment.ForTests(stdout, stderr));
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+}
