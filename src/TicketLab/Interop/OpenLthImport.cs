@@ -81,8 +81,12 @@ public static partial class OpenLthImport
         {
             if (JsonRead.ObjectFile(Path.Combine(target, "import.json")) is { } earlier && (string?)earlier["source"] == replicateFolder)
             {
-                var levels = new LotteryLayout(target).Levels().Select(l => TrainingSummary.Read(new LotteryLayout(target).Main(l)))
-                    .Select((s, l) => new LevelResult(l, double.NaN, s!)).ToArray();
+                var existing = new LotteryLayout(target);
+                var levels = existing.Levels()
+                    .Select(l => (Level: l, Run: existing.Main(l)))
+                    .Where(l => TrainingSummary.Read(l.Run) is not null)
+                    .Select(l => new LevelResult(l.Level, (double?)l.Run.ReadHparams()?["density"] ?? double.NaN, TrainingSummary.Read(l.Run)!))
+                    .ToArray();
                 return new ImportedReplicate(replicate, levels, AlreadyImported: true, target);
             }
             throw new StoreException($"{target} already exists: the store holds a lottery run with these hyperparameters (replicate {replicate}) that was not imported from {replicateFolder}. "
