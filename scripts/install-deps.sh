@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine with the .NET SDK lacks for TicketLab:
 # Fashion-MNIST (the Debian package dataset-fashion-mnist, the data the presets train on) and
-# Chromium (for the HTML report rendering test), and Python 3 (a test reads the store's safetensors
-# files with it). Uses sudo when not run as root.
+# Chromium (for the HTML report rendering test), and Python 3 with Debian's PyTorch (python3-torch:
+# tests read the store's safetensors files, load exported networks with torch.load, and write an
+# OpenLTH-layout run to import). Uses sudo when not run as root.
 set -euo pipefail
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)  # reads the store's safetensors files in a test
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing+=(python3-torch)  # export/import tests (tests/python)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -49,6 +49,8 @@ public static class CliApp
             AnalyzeCommand.Create(environment, defaults),
             ReportCommand.Create(environment),
             ListCommand.Create(environment),
+            InteropCommands.Export(environment),
+            InteropCommands.Import(environment),
             StudyCommand.Create(environment),
         };
 

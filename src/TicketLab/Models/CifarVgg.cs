@@ -7,7 +7,8 @@ namespace TicketLab.Models;
 /// <summary>CIFAR-style VGG with batch norm (OpenLTH's cifar_vgg): 3x3 conv + BN + ReLU, 2x2 max pools, one linear layer.</summary>
 public sealed class CifarVgg : TicketModel
 {
-    private const int Pool = 0;
+    /// <summary>A max pool in a plan; other entries are conv filter counts.</summary>
+    public const int Pool = 0;
 
     private static readonly Dictionary<int, int[]> Plans = new()
     {
@@ -18,6 +19,10 @@ public sealed class CifarVgg : TicketModel
     };
 
     public static IEnumerable<int> Depths => Plans.Keys;
+
+    /// <summary>The plan of a depth: filters of each 3x3 conv (+ BN + ReLU), <see cref="Pool"/> for a 2x2 max pool.</summary>
+    public static IReadOnlyList<int> PlanOf(int depth) =>
+        Plans.TryGetValue(depth, out var plan) ? plan : throw new ArgumentException($"vgg depth must be one of {string.Join(", ", Plans.Keys)}, got {depth}.");
 
     private readonly TorchSharp.Modules.Sequential layers;
     private readonly Module<Tensor, Tensor> fc;

@@ -1,0 +1,137 @@
+using System.Text.Json.Nodes;
+using TicketLab.Cli;
+using TicketLab.Cli.Commands;
+using TicketLab.Hyperparameters;
+using TicketLab.Interop;
+using TicketLab.Lottery;
+using TicketLab.Models;
+using TicketLab.Pruning;
+using TicketLab.Tests.Support;
+using TicketLab.Training;
+using static TorchSharp.torch;
+
+namespace TicketLab.Tests.Interop;
+
+/// <summary>
+/// <c>ticketlab import openlth</c> on a lottery run in OpenLTH's layout and formats, written with python3-torch by
+/// tests/python/write_openlth_run.py (LeNet 32-16 on <see cref="LearnableData"/>, levels 0-2); then TicketLab's
+/// analyses run on it, named by the flags the import prints.
+/// </summary>
+public sealed class ImportTests : IDisposable
+{
+    private readonly TempFolder temp = new();
+    private readonly string data;
+    private readonly string store;
+    private readonly string openLthRun;
+
+    public ImportTests()
+    {
+        data = LearnableData.WriteMnist(temp.Combine("data"));
+        store = temp.Combine("store");
+        var (code, output, error) = Python.Run("write_openlth_run.py", temp.Combine("openlth"), data, "2", "2");
+        Assert.True(code == 0, error);
+        openLthRun = output.Trim();
+    }
+
+    public void Dispose() => temp.Dispose();
+
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliApp.Run(args, CliEnvironment.ForTests(stdout, stderr));
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private string[] Settings() => ["--root", store, "--data-dir", data, "--threads", "1"];
+
+    [Fact]
+    public void An_imported_OpenLth_run_is_a_lottery_run_that_report_instability_and_compare_take()
+    {
+        var (code, output, error) = Cli(["import", "openlth", openLthRun, .. Settings()]);
+        Assert.True(code == 0, error + output);
+        string flagsLine = output.Split('\n').Single(l => l.StartsWith("These flags name it: ", StringComparison.Ordinal));
+        string[] flags = flagsLine["These flags name it: ".Length..].Trim().Split(' ');
+        Assert.Equal(["--dataset-name", "mnist", "--batch-size", "32", "--model-name", "lenet_32_16", "--lr", "0.05", "--training-steps", "2ep",
+            "--data-order-seed", "7", "--pruning-count-rule", "openlth"], flags);
+
+        string run = Path.GetFileName(Directory.GetDirectories(store, "lottery_*").Single());
+        var layout = new LotteryLayout(Path.Combine(store, run, "replicate_1"));
+        Assert.Equal([0, 1, 2], layout.Levels());
+        Assert.True(File.Exists(Path.Combine(layout.Path, "lottery.json")) && File.Exists(Path.Combine(layout.Path, "import.json")));
+        var (_, test) = new DataSource(data).Get("mnist", null, CPU);
+        for (int level = 0; level <= 2; level++)
+        {
+            var folder = layout.Main(level);
+            string openLthLevel = Path.Combine(openLthRun, "replicate_1", $"level_{level}", "main");
+            var summary = TrainingSummary.Read(folder)!;
+            // The summary is OpenLTH's logger's: its last test accuracy, at the end of training (2 epochs of 8 iterations).
+            var logged = File.ReadAllLines(Path.Combine(openLthLevel, "logger")).Select(l => l.Split(',')).Last(p => p[0] == "test_accuracy");
+            Assert.Equal(16, summary.Iterations);
+            Assert.Equal(double.Parse(logged[2], System.Globalization.CultureInfo.InvariantCulture), summary.FinalTestAccuracy);
+            Assert.True(File.Exists(folder.ModelPath(new TicketLab.Foundations.Step(0, 8))) && File.Exists(folder.MetricsPath) && File.Exists(folder.HparamsPath));
+
+            using var mask = Mask.Load(layout.MaskPath(level));
+            Assert.Equal(Math.Pow(0.8, level), mask.Density, 2);
+            // OpenLTH saved the final weights one SGD step after masking them; the import zeroes the pruned ones,
+            // and TicketLab then measures the accuracy OpenLTH logged (its forward pass masks first).
+            var original = PyTorchFile.Load(Path.Combine(openLthLevel, "model_ep2_it0.pth"));
+            var imported = TicketLab.Foundations.TensorFile.Load(folder.FinalModelPath);
+            var pruned = mask["fc_layers.0.weight"].eq(0);
+            if (level > 0) Assert.True(original["fc_layers.0.weight"].masked_select(pruned).abs().sum().item<float>() > 0);
+            Assert.Equal(0f, imported["fc_layers.0.weight"].masked_select(pruned).abs().sum().item<float>());
+            Assert.True(original["fc_layers.0.weight"].masked_select(pruned.logical_not()).eq(imported["fc_layers.0.weight"].masked_select(pruned.logical_not())).all().item<bool>());
+            using var model = ModelRegistry.Create(new ModelHparams { ModelName = "lenet_32_16" }, InputSpec.Of(test), 1);
+            ModelState.Load(model, folder.FinalModelPath);
+            Assert.Equal(summary.FinalTestAccuracy, Evaluator.Evaluate(model, test).Accuracy);
+        }
+
+        var (reportCode, reportOut, reportError) = Cli("report", run, "--root", store);
+        Assert.True(reportCode == 0, reportError);
+        Assert.True(File.Exists(Path.Combine(store, run, "report", "index.html")), reportOut);
+        string[] analysis = [.. flags, .. Settings(), "--quiet", "--points", "3"];
+        var (instability, _, instabilityError) = Cli(["instability", "--level", "1", .. analysis]);
+        Assert.True(instability == 0, instabilityError);
+        Assert.Single(Directory.GetFiles(Directory.GetDirectories(store, "instability_*").Single(), "interpolation_*.json", SearchOption.AllDirectories));
+        var (compare, compareOut, compareError) = Cli(["compare", "--levels", "1", "--finetune-steps", "1ep", .. analysis]);
+        Assert.True(compare == 0, compareError);
+        Assert.Contains("Same basin", compareOut);
+
+        // TicketLab continues the imported run: levels 0-2 are found finished, level 3 is pruned with OpenLTH's rule and trained.
+        var (more, moreOut, moreError) = Cli(["lottery", "--levels", "3", .. flags, .. Settings(), "--quiet"]);
+        Assert.True(more == 0, moreError);
+        Assert.Equal([0, 1, 2, 3], layout.Levels());
+        Assert.Contains("level 2: 64.0% of prunable weights remain, test accuracy", moreOut + moreError);
+
+        // Importing again finds it imported.
+        var (again, againOut, againError) = Cli(["import", "openlth", openLthRun, .. Settings()]);
+        Assert.True(again == 0, againError);
+        Assert.Contains("imported before", againOut);
+    }
+
+    [Fact]
+    public void An_OpenLth_run_TicketLab_cannot_reproduce_is_refused_by_name_and_leaves_the_store_alone()
+    {
+        string log = Path.Combine(openLthRun, "replicate_1", "level_0", "main", "hparams.log");
+        File.WriteAllText(log, File.ReadAllText(log).Replace("    * batch_size => 32", "    * batch_size => 32\n    * random_labels_fraction => 0.5"));
+        var (code, _, error) = Cli(["import", "openlth", openLthRun, .. Settings()]);
+        Assert.Equal(CommandErrors.DataError, code);
+        Assert.Contains("random_labels_fraction => 0.5", error);
+        Assert.False(Directory.Exists(store) && Directory.EnumerateDirectories(store, "lottery_*").Any());
+
+        var (notOpenLth, _, notOpenLthError) = Cli(["import", "openlth", data, .. Settings()]);
+        Assert.Equal(CommandErrors.DataError, notOpenLth);
+        Assert.Contains("not an OpenLTH lottery run", notOpenLthError);
+    }
+
+    [Fact]
+    public void A_missing_logger_is_replaced_by_TicketLabs_evaluation_with_a_note()
+    {
+        File.Delete(Path.Combine(openLthRun, "replicate_1", "level_1", "main", "logger"));
+        var (code, output, error) = Cli(["import", "openlth", Path.Combine(openLthRun, "replicate_1"), .. Settings()]);
+        Assert.True(code == 0, error);
+        Assert.Contains("logger file is missing", output);
+        var summaryJson = JsonNode.Parse(File.ReadAllText(Directory.GetFiles(store, "summary.json", SearchOption.AllDirectories).Single(f => f.Contains("level_1"))))!;
+        Assert.Contains("TicketLab evaluated", (string)summaryJson["accuracy_source"]!);
+    }
+}
