@@ -39,7 +39,7 @@ public class TrainingExperiment : ExperimentKind
         var accuracy = new Figure("test_accuracy_vs_step", "Test accuracy during training", "training step (iterations)", "test accuracy (%)",
             replicates.Select(r => Metric(r, "test_accuracy", 100)).ToArray());
         var loss = new Figure("loss_vs_step", "Loss during training", "training step (iterations)", "cross-entropy loss",
-            replicates.SelectMany(r => new[] { Metric(r, "test_loss", 1), Metric(r, "train_batch_loss", 1) with { Dashed = true } }).ToArray());
+            replicates.SelectMany(r => new[] { Metric(r, "test_loss", 1), Metric(r, MetricsLog.TrainLossEpochMean, 1) with { Dashed = true } }).ToArray());
         var summary = new ReportTable("Summary", ["replicate", "final test accuracy", "best test accuracy", "seconds per epoch", "images/s"],
             replicates.Select(r => TrainingSummary.Read(r) switch
             {
