@@ -73,6 +73,7 @@ internal static class AnalysisCommands
                 .ToArray();
             var row = new SweepRow(start.Step, results);
             WriteSweep(output, [row], $"Instability from {start.Describe}", stability);
+            TrainingCommandSupport.WriteResults(output, context.Store, start.RunName);
             if (output.Json) TrainingCommandSupport.PrintJson(output, row.ToJson());
             return 0;
         }));
@@ -116,6 +117,7 @@ internal static class AnalysisCommands
             string sweepFile = Path.Combine(context.Store.Root, TicketLab.Analysis.RewindSweep.FileName(desc, stepList, count, interpolationOptions));
             AtomicFile.WriteText(sweepFile, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             WriteSweep(output, rows, $"Rewind sweep of {desc.RunName} (saved as {sweepFile})", stability);
+            TrainingCommandSupport.WriteResults(output, context.Store, Path.GetFileName(sweepFile));
             if (output.Json) TrainingCommandSupport.PrintJson(output, json);
             return 0;
         }));
@@ -159,6 +161,7 @@ internal static class AnalysisCommands
                     ["levels"] = new JsonArray(rows.Select(r => (JsonNode)WithVerdicts(r, comparison)).ToArray()),
                 });
             }
+            TrainingCommandSupport.WriteResults(output, context.Store, lottery.RunName);
             if (output.Json) TrainingCommandSupport.PrintJson(output, new JsonObject { ["lottery_run"] = lottery.RunName, ["replicates"] = all });
             return 0;
         }));

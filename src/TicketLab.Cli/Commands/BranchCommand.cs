@@ -51,6 +51,7 @@ internal static class BranchCommand
                 }
             var table = LotteryTable.Read(context.Store, desc.RunName);
             LotteryTableView.Write(output, table);
+            TrainingCommandSupport.WriteResults(output, context.Store, desc.RunName);
             if (output.Json) TrainingCommandSupport.PrintJson(output, table.ToJson());
             if (diverged > 0) environment.Stderr.WriteLine($"error: {diverged} {branch.Name} run(s) diverged (see above); they are recorded as such.");
             return diverged > 0 ? CommandErrors.Diverged : 0;

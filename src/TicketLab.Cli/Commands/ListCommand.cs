@@ -9,7 +9,10 @@ using TicketLab.Store;
 
 namespace TicketLab.Cli.Commands;
 
-/// <summary><c>ticketlab list</c>: the experiments in the store, a row per replicate, read by each experiment's kind.</summary>
+/// <summary>
+/// <c>ticketlab list</c>: the experiments in the store, a row per replicate, read by each experiment's
+/// kind, with the hyperparameters that tell each from the others of its kind (<c>differs</c>).
+/// </summary>
 internal static class ListCommand
 {
     public static Command Create(CliEnvironment environment)
@@ -22,19 +25,23 @@ internal static class ListCommand
             var store = ExperimentStore.Resolve(result.GetValue(root));
             var output = new Output(environment.Stdout, environment.Stderr, result.GetValue(json), quiet: true, environment.Interactive);
             var rows = new JsonArray();
-            var table = new Table().AddColumns("experiment", "replicate", "state", "model", "dataset", "final test acc", "best test acc", "detail");
-            foreach (var experiment in ExperimentRegistry.Experiments(store))
+            var table = new Table().AddColumns("experiment", "replicate", "state", "model", "dataset", "differs", "final test acc", "best test acc", "detail");
+            var experiments = ExperimentRegistry.Experiments(store).ToArray();
+            var differences = Differences(experiments);
+            foreach (var experiment in experiments)
                 foreach (var entry in experiment.Kind.List(experiment.Path))
                 {
+                    var differs = differences[experiment.Name];
                     // One unreadable run is reported and skipped over; it never hides the others.
                     if (entry.Problem is { } problem) environment.Stderr.WriteLine($"warning: {problem}");
                     table.AddRow(Markup.Escape(entry.Experiment), entry.Replicate?.ToString(CultureInfo.InvariantCulture) ?? "-", StateName(entry.State),
-                        Markup.Escape(entry.Model), Markup.Escape(entry.Dataset),
+                        Markup.Escape(entry.Model), Markup.Escape(entry.Dataset), Markup.Escape(differs.Count > 0 ? HparamDifferences.Label(differs) : "-"),
                         Percent(entry.Summary?.FinalTestAccuracy), Percent(entry.Summary?.BestTestAccuracy), Markup.Escape(entry.Detail));
                     rows.Add(new JsonObject
                     {
                         ["experiment"] = entry.Experiment, ["kind"] = entry.Kind, ["replicate"] = entry.Replicate, ["state"] = StateName(entry.State),
                         ["detail"] = entry.Detail, ["path"] = entry.Path, ["model"] = entry.Model, ["dataset"] = entry.Dataset,
+                        ["differs"] = new JsonObject(differs.Select(d => KeyValuePair.Create(d.Path, d.Absent ? null : d.Value?.DeepClone()))),
                         ["summary"] = entry.Summary?.ToJson(), ["problem"] = entry.Problem,
                     });
                 }
@@ -44,6 +51,24 @@ internal static class ListCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Per experiment, the hyperparameters whose values differ from those of other experiments of its kind
+    /// in the store (nothing when it is the only one of its kind, or its recipe cannot be read).
+    /// </summary>
+    private static Dictionary<string, IReadOnlyList<HparamSetting>> Differences(IReadOnlyList<ExperimentRef> experiments)
+    {
+        var result = new Dictionary<string, IReadOnlyList<HparamSetting>>();
+        foreach (var kind in experiments.GroupBy(e => e.Kind))
+        {
+            var members = kind.ToArray();
+            var differences = members.Length > 1
+                ? HparamDifferences.Of(members.Select(e => TicketLab.Reporting.ExperimentReports.SettingsOf(e)).ToArray())
+                : [[]];
+            for (int i = 0; i < members.Length; i++) result[members[i].Name] = differences[i];
+        }
+        return result;
     }
 
     private static string StateName(ExperimentState state) => JsonNamingPolicy.SnakeCaseLower.ConvertName(state.ToString());

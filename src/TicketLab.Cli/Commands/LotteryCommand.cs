@@ -81,6 +81,7 @@ internal static class LotteryCommand
             output.Human.WriteLine($"Wall time: {clock.Elapsed.TotalSeconds:F1} s.");
             var table = LotteryTable.Read(context.Store, desc.RunName);
             LotteryTableView.Write(output, table);
+            TrainingCommandSupport.WriteResults(output, context.Store, desc.RunName);
             if (output.Json) TrainingCommandSupport.PrintJson(output, table.ToJson());
             // Divergence is a result, shown in the table; the exit code still tells a script that IMP stopped early.
             foreach (var (replicate, level) in diverged)

@@ -24,6 +24,7 @@ internal static class ReportCommand
             var store = ExperimentStore.Resolve(result.GetValue(root));
             Report report;
             string defaultFolder;
+            ExperimentRef? single = null;
             try
             {
                 if (result.GetValue(compare) is { Length: 2 } pair)
@@ -38,6 +39,7 @@ internal static class ReportCommand
                     var experiment = ExperimentRef.Resolve(store, text);
                     var curveLevels = result.GetValue(levels) is { } text2 ? TicketLab.Lottery.Branches.BranchRegistry.ParseLevels(text2) : null;
                     report = ExperimentReports.Build(store, experiment, new ReportOptions { CurveLevels = curveLevels });
+                    single = experiment;
                     defaultFolder = experiment.Kind.StoredAsFile
                         ? Path.ChangeExtension(experiment.Path, null) + "_report"
                         : Path.Combine(experiment.Path, "report");
@@ -63,10 +65,26 @@ internal static class ReportCommand
             {
                 throw new StoreException($"cannot write the report to {Path.GetFullPath(folder)} ({e.Message.TrimEnd('.')}). Pass --out DIR to write it to a folder you can write.", e);
             }
+            if (single is not null) WriteResultsBeside(environment, single, report);
             environment.Stdout.WriteLine($"Report written: {index}");
+            if (report.ResultsCsv is not null) environment.Stdout.WriteLine($"Results (one number a row): {Path.Combine(Path.GetDirectoryName(index)!, ReportWriter.ResultsFile)}");
             environment.Stdout.WriteLine($"Open it in a browser: file://{index}");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Brings the experiment's own results.csv up to date (runs stored before it existed have none); a read-only store only warns.</summary>
+    private static void WriteResultsBeside(CliEnvironment environment, ExperimentRef experiment, Report report)
+    {
+        if (report.ResultsCsv is not { } csv) return;
+        try
+        {
+            TicketLab.Foundations.AtomicFile.WriteText(ExperimentResults.PathOf(experiment), csv);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            environment.Stderr.WriteLine($"warning: {ExperimentResults.PathOf(experiment)} not written ({e.Message.TrimEnd('.')}); the report has its own copy.");
+        }
     }
 }

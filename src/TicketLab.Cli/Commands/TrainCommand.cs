@@ -31,6 +31,7 @@ internal static class TrainCommand
 
             var summary = TrainingCommandSupport.WithProgress(output, context, c => TrainingRunner.Train(desc, replicate, options, c));
             PrintSummary(output, summary);
+            TrainingCommandSupport.WriteResults(output, context.Store, desc.RunName);
             if (output.Json) TrainingCommandSupport.PrintJson(output, WithFolder(summary));
             summary.RequireConverged("The run"); // a diverged run is recorded, and ends with its own exit code
             return 0;

@@ -136,6 +136,25 @@ internal sealed class TrainingCommandSupport
 
     public static void PrintJson(Output output, System.Text.Json.Nodes.JsonNode node) =>
         output.Machine.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>
+    /// Writes the experiment's results.csv (every result it holds, one number a row) and names it. A
+    /// result that cannot be read (another process writing it) only warns: the run's own results are stored.
+    /// </summary>
+    public static void WriteResults(Output output, ExperimentStore store, string experimentName)
+    {
+        string path = Path.Combine(store.Root, experimentName);
+        if (TicketLab.Experiments.ExperimentRegistry.KindOf(path) is not { } kind) return;
+        try
+        {
+            string file = TicketLab.Experiments.ExperimentResults.Write(new TicketLab.Experiments.ExperimentRef(kind, path, experimentName.Replace(".json", "")));
+            output.Human.WriteLine($"Results (one number a row): {file}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or JsonException or InvalidOperationException)
+        {
+            output.Error.WriteLine($"warning: results.csv of {experimentName} not written ({e.Message.Split('\n')[0].TrimEnd('.')}); `ticketlab report` writes it beside the report.");
+        }
+    }
 }
 
 internal static class DeviceSupport

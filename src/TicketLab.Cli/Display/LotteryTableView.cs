@@ -15,7 +15,7 @@ internal static class LotteryTableView
         foreach (var name in series) view.AddColumn(Markup.Escape($"{ShortName(name, series)}: final [min-max]; best (%)"));
         foreach (var row in table.Rows)
         {
-            var cells = new List<string> { row.Level.ToString(CultureInfo.InvariantCulture), row.PercentRemaining.ToString("F1", CultureInfo.InvariantCulture) };
+            var cells = new List<string> { row.Level.ToString(CultureInfo.InvariantCulture), (100 * row.FractionRemaining).ToString("F1", CultureInfo.InvariantCulture) };
             foreach (var name in series)
             {
                 var result = row.Series.GetValueOrDefault(name);

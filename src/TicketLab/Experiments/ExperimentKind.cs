@@ -78,6 +78,19 @@ public abstract class ExperimentKind
     /// <summary>The recipe behind a stored experiment (groups dataset, model, training, ...), for legends and tables; null when it cannot be read.</summary>
     public abstract JsonObject? Hyperparameters(ExperimentRef experiment);
 
+    /// <summary>
+    /// Everything that sets the experiment apart, for telling experiments of a kind apart (<c>list</c>'s
+    /// <c>differs</c>, <c>report --compare</c>): the recipe, and what else determines the experiment
+    /// (an instability analysis' start, a sweep's steps). Null when it cannot be read.
+    /// </summary>
+    public virtual JsonObject? Settings(ExperimentRef experiment) => Hyperparameters(experiment);
+
+    /// <summary>
+    /// Every result stored for the experiment, one number a row (<see cref="ExperimentResults"/> writes
+    /// them as results.csv). Unfinished parts are left out; nothing is computed anew.
+    /// </summary>
+    public abstract IEnumerable<ResultRow> Results(ExperimentRef experiment);
+
     // ---- helpers shared by the kinds ----
 
     /// <summary>A nested display field; "?" when a hand-edited file lacks it or gives it another type.</summary>
@@ -94,6 +107,35 @@ public abstract class ExperimentKind
         RunState.Diverged => ExperimentState.Diverged,
         _ => ExperimentState.Unreadable,
     };
+
+    /// <summary>
+    /// The results of one training run: <c>diverged</c> (0 or 1), then for a run that trained to its end
+    /// <c>final_test_accuracy</c>, <c>best_test_accuracy</c> (fractions), <c>final_test_loss</c>,
+    /// <c>best_test_accuracy_step</c> and <c>iterations</c>; for a diverged one <c>diverged_at_step</c>.
+    /// </summary>
+    protected IEnumerable<ResultRow> TrainingResults(string experiment, int? replicate, string series, TrainingSummary summary)
+    {
+        ResultRow Row(string metric, double value) => new(experiment, Name, replicate, series, metric, value);
+        yield return Row("diverged", summary.Diverged ? 1 : 0);
+        if (summary.DivergedAtStep is { } step)
+        {
+            yield return Row("diverged_at_step", step);
+            yield break;
+        }
+        yield return Row("final_test_accuracy", summary.FinalTestAccuracy);
+        yield return Row("best_test_accuracy", summary.BestTestAccuracy);
+        yield return Row("final_test_loss", summary.FinalTestLoss);
+        yield return Row("best_test_accuracy_step", summary.BestTestAccuracyStep);
+        yield return Row("iterations", summary.Iterations);
+    }
+
+    /// <summary>The replicate folders of an experiment with their numbers, in order.</summary>
+    protected static IEnumerable<(int Replicate, string Folder)> ReplicateFolders(string experiment) =>
+        Directory.Exists(experiment)
+            ? Directory.EnumerateDirectories(experiment, "replicate_*")
+                .Select(d => (Number: int.TryParse(System.IO.Path.GetFileName(d)["replicate_".Length..], out int r) ? r : -1, Folder: d))
+                .Where(r => r.Number > 0).OrderBy(r => r.Number)
+            : [];
 
     protected static bool AnyRunning(string folder) =>
         Directory.Exists(folder) && Directory.EnumerateDirectories(folder).Any(f => RunLock.IsHeld(f));

@@ -1,16 +1,15 @@
 using System.Text.Json.Nodes;
+using TicketLab.Foundations;
 using TicketLab.Store;
 using TicketLab.Training;
 
 namespace TicketLab.Lottery;
 
-/// <summary>Mean, min and max of one accuracy over the replicates that have it.</summary>
+/// <summary>Mean, min and max of one accuracy over the replicates that have it (the mean is derived: see <see cref="DataNumbers"/>).</summary>
 public sealed record Aggregate(double Mean, double Min, double Max, int Count)
 {
     public static Aggregate? Of(IReadOnlyCollection<double> values) =>
-        values.Count == 0 ? null : new Aggregate(values.Average(), values.Min(), values.Max(), values.Count);
-
-    public JsonObject ToJson() => new() { ["mean"] = Mean, ["min"] = Min, ["max"] = Max, ["replicates"] = Count };
+        values.Count == 0 ? null : new Aggregate(DataNumbers.Derived(values.Average()), values.Min(), values.Max(), values.Count);
 }
 
 /// <summary>
@@ -23,18 +22,15 @@ public sealed record SeriesResult(Aggregate? Final, Aggregate? Best, int Diverge
     /// <summary>"diverged: 1 of 3" when some replicates diverged, else empty: shown beside the accuracies.</summary>
     public string DivergedNote => Diverged == 0 ? "" : $"diverged: {Diverged} of {Diverged + (Final?.Count ?? 0)}";
 
-    public JsonObject ToJson() => new()
-    {
-        ["final_test_accuracy"] = Final?.ToJson(),
-        ["best_test_accuracy"] = Best?.ToJson(),
-        ["diverged_replicates"] = Diverged,
-    };
+    /// <summary>Replicates that trained to the end (those in the aggregates).</summary>
+    public int Replicates => Final?.Count ?? 0;
 }
 
-public sealed record LevelRow(int Level, double PercentRemaining, IReadOnlyDictionary<string, SeriesResult> Series);
+/// <param name="FractionRemaining">The fraction of prunable weights the level's mask keeps (remaining / total; 1 at level 0, NaN when its mask.json is missing).</param>
+public sealed record LevelRow(int Level, double FractionRemaining, IReadOnlyDictionary<string, SeriesResult> Series);
 
 /// <summary>
-/// The summary of a lottery run as stored: per level, the % of prunable weights remaining and
+/// The summary of a lottery run as stored: per level, the fraction of prunable weights remaining and
 /// the final and best test accuracy of the ticket ("ticket") and of each branch present, averaged
 /// over replicates; plus the dense (level 0) accuracy for reference.
 /// </summary>
@@ -78,8 +74,7 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
                     var run = new RunFolder(runPath);
                     if (TrainingSummary.Read(run) is not { } summary) continue;
                     string series = Path.GetFileName(runPath) == "main" ? Ticket : BranchLabel(run);
-                    if (series == Ticket && File.Exists(layout.MaskSummaryPath(level)))
-                        density[level] = 1 - (double)JsonNode.Parse(File.ReadAllText(layout.MaskSummaryPath(level)))!["sparsity"]!;
+                    if (series == Ticket && FractionRemaining(layout.MaskSummaryPath(level)) is { } fraction) density[level] = fraction;
                     if (!finals.TryGetValue(level, out var bySeries)) finals[level] = bySeries = [];
                     if (!bySeries.TryGetValue(series, out var values)) bySeries[series] = values = ([], [], []);
                     values.Diverged.Add(summary.Diverged);
@@ -89,9 +84,33 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
                 }
             }
         }
-        var rows = finals.Select(p => new LevelRow(p.Key, 100 * density.GetValueOrDefault(p.Key, double.NaN),
+        var rows = finals.Select(p => new LevelRow(p.Key, density.GetValueOrDefault(p.Key, double.NaN),
             p.Value.ToDictionary(s => s.Key, s => new SeriesResult(Aggregate.Of(s.Value.Final), Aggregate.Of(s.Value.Best), s.Value.Diverged.Count(d => d))))).ToArray();
         return new LotteryTable(runName, replicates, rows);
+    }
+
+    /// <summary>
+    /// The fraction of prunable weights a mask keeps, from its mask.json: remaining / total in one
+    /// division (exact), or 1 - sparsity for a summary without the counts. Null when there is no file.
+    /// </summary>
+    public static double? FractionRemaining(string maskSummaryPath)
+    {
+        if (JsonRead.ObjectFile(maskSummaryPath) is not { } mask) return null;
+        if (mask["remaining"] is JsonValue && mask["total"] is JsonValue)
+            return DataNumbers.Fraction(JsonRead.Integer(mask, "remaining", maskSummaryPath), JsonRead.Integer(mask, "total", maskSummaryPath));
+        return DataNumbers.Derived(1 - JsonRead.Number(mask, "sparsity", maskSummaryPath));
+    }
+
+    /// <summary>
+    /// The branch a series label belongs to: <c>ticket</c>, <c>retrain</c> for <c>retrain (retrain_lr=0.05)</c>,
+    /// <c>random_prune</c> for a folder name that had to stand for its unreadable settings (<c>random_prune_44136fa3</c>).
+    /// </summary>
+    public static string BranchOf(string series)
+    {
+        int settings = series.IndexOf(" (", StringComparison.Ordinal);
+        if (settings >= 0) return series[..settings];
+        int cut = series.LastIndexOf('_');
+        return cut > 0 && series.Length - cut - 1 is 8 or 16 && series[(cut + 1)..].All(char.IsAsciiHexDigitLower) ? series[..cut] : series;
     }
 
     /// <summary>
@@ -121,23 +140,40 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
 
     private static string Text(JsonNode? value) => value?.ToJsonString().Trim('"') ?? "none";
 
+    /// <summary>
+    /// The table as flat rows for pandas and jq: one row per level and series, with the replicate
+    /// statistics as columns (<c>pd.DataFrame(json["rows"])</c>). Fractions, never percent; the
+    /// means rounded as <see cref="DataNumbers"/> says. <c>replicates</c> counts the replicates that
+    /// trained to the end (those in the statistics), <c>diverged</c> those whose loss stopped being finite.
+    /// </summary>
     public JsonObject ToJson()
     {
         var rows = new JsonArray();
-        foreach (var row in Rows)
-        {
-            var series = new JsonObject();
-            foreach (var (name, result) in row.Series)
-                series[name] = result.ToJson();
-            rows.Add(new JsonObject { ["level"] = row.Level, ["percent_remaining"] = row.PercentRemaining, ["series"] = series });
-        }
+        foreach (var row in Rows.OrderBy(r => r.Level))
+            foreach (var name in SeriesNames)
+                if (row.Series.GetValueOrDefault(name) is { } result)
+                    rows.Add(new JsonObject
+                    {
+                        ["level"] = row.Level,
+                        ["fraction_remaining"] = double.IsFinite(row.FractionRemaining) ? row.FractionRemaining : null,
+                        ["series"] = name,
+                        ["branch"] = BranchOf(name),
+                        ["final_test_accuracy_mean"] = result.Final?.Mean,
+                        ["final_test_accuracy_min"] = result.Final?.Min,
+                        ["final_test_accuracy_max"] = result.Final?.Max,
+                        ["best_test_accuracy_mean"] = result.Best?.Mean,
+                        ["best_test_accuracy_min"] = result.Best?.Min,
+                        ["best_test_accuracy_max"] = result.Best?.Max,
+                        ["replicates"] = result.Replicates,
+                        ["diverged"] = result.Diverged,
+                    });
         return new JsonObject
         {
             ["lottery_run"] = RunName,
             ["replicates"] = new JsonArray(Replicates.Select(r => (JsonNode)r).ToArray()),
-            ["dense_final_test_accuracy"] = Dense?.Final?.ToJson(),
+            ["dense_final_test_accuracy_mean"] = Dense?.Final?.Mean,
             ["matches_dense_up_to_level"] = MatchesDenseUpTo(),
-            ["levels"] = rows,
+            ["rows"] = rows,
         };
     }
 }

@@ -64,8 +64,9 @@ public sealed class Mask : IDisposable
     public long TotalWeights => tensors.Values.Sum(t => t.numel());
     public long RemainingWeights => tensors.Keys.Sum(Remaining);
     /// <summary>Fraction of the masked weights that are kept.</summary>
-    public double Density => (double)RemainingWeights / TotalWeights;
-    public double Sparsity => 1 - Density;
+    // Each a single division of counts, so stored fractions carry no float noise (0.2, not 0.19999999999999996).
+    public double Density => DataNumbers.Fraction(RemainingWeights, TotalWeights);
+    public double Sparsity => DataNumbers.Fraction(TotalWeights - RemainingWeights, TotalWeights);
 
     /// <summary>Zeroes pruned weights of the model in place.</summary>
     public void ApplyTo(TicketModel model)
@@ -100,7 +101,7 @@ public sealed class Mask : IDisposable
                 ["shape"] = new JsonArray(tensors[name].shape.Select(s => (JsonNode)s).ToArray()),
                 ["total"] = Total(name),
                 ["remaining"] = Remaining(name),
-                ["sparsity"] = 1 - (double)Remaining(name) / Total(name),
+                ["sparsity"] = DataNumbers.Fraction(Total(name) - Remaining(name), Total(name)),
             };
         }
         var summary = new JsonObject

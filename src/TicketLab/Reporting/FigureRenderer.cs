@@ -3,40 +3,69 @@ using ScottPlot;
 
 namespace TicketLab.Reporting;
 
-/// <summary>The three files written for one figure.</summary>
-public sealed record FigureFiles(string Png, string Svg, string Csv);
+/// <summary>The three files written for one figure, and the size of its layout (the SVG's; the PNG has <see cref="FigureRenderer.PngScale"/> times the pixels).</summary>
+public sealed record FigureFiles(string Png, string Svg, string Csv, int Width, int Height);
 
-/// <summary>Renders a <see cref="Figure"/> with ScottPlot to PNG and SVG, and writes the numbers behind it as CSV.</summary>
+/// <summary>
+/// Renders a <see cref="Figure"/> with ScottPlot to PNG (at twice the resolution) and SVG, and writes the
+/// numbers behind it as CSV. The legend sits below the plot area, so it never covers data; a figure
+/// with a long legend grows taller instead of shrinking its plot.
+/// </summary>
 public static class FigureRenderer
 {
+    /// <summary>Width of a figure's layout, in CSS pixels.</summary>
     public const int Width = 800;
+    /// <summary>Height of a figure's layout without a long legend, in CSS pixels.</summary>
     public const int Height = 500;
-
-    /// <summary>Header of the figure CSV files.</summary>
-    public static readonly IReadOnlyList<string> CsvHeader = ["series", "x", "y", "low", "high"];
+    /// <summary>The PNG has this many pixels per layout pixel (sharp on high-density screens and in papers).</summary>
+    public const int PngScale = 2;
+    /// <summary>A legend may push the figure taller, never the plot area below this height.</summary>
+    public const int MinimumDataHeight = 280;
+    /// <summary>At most this many labelled x ticks, evenly spread: a figure that asks for more, or for ticks too close together, gets fewer.</summary>
+    public const int MaxTicks = 12;
 
     /// <summary>
     /// Writes <c>folder/Name.png</c>, <c>folder/Name.svg</c> and <c>folder/Name.csv</c> and returns their paths.
-    /// The CSV has one row per point (<c>series,x,y,low,high</c>, low/high empty when the series has no band),
-    /// then one row per reference line with x, low and high empty.
+    /// The CSV has one row per point, with named columns (see <see cref="CsvHeader"/>), then one row per
+    /// reference line with x empty.
     /// </summary>
     public static FigureFiles Write(Figure figure, string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
         Validate(figure);
         Directory.CreateDirectory(folder);
-        var files = new FigureFiles(
-            Path.Combine(folder, figure.Name + ".png"),
-            Path.Combine(folder, figure.Name + ".svg"),
-            Path.Combine(folder, figure.Name + ".csv"));
-
+        string png = Path.Combine(folder, figure.Name + ".png"), svg = Path.Combine(folder, figure.Name + ".svg"), csv = Path.Combine(folder, figure.Name + ".csv");
+        int height;
         using (var plot = BuildPlot(figure))
         {
-            plot.SavePng(files.Png, Width, Height);
-            plot.SaveSvg(files.Svg, Width, Height);
+            height = LayoutHeight(plot);
+            plot.SaveSvg(svg, Width, height);
+            // The same layout at twice the pixels: ScottPlot scales every length, so legend and plot area match the SVG.
+            plot.ScaleFactor = PngScale;
+            plot.SavePng(png, Width * PngScale, height * PngScale);
         }
-        CsvTable.Write(files.Csv, CsvHeader, CsvRows(figure));
-        return files;
+        CsvTable.Write(csv, CsvHeader(figure), CsvRows(figure));
+        return new FigureFiles(png, svg, csv, Width, height);
+    }
+
+    /// <summary>
+    /// Sizes the legend below the plot area to the rows its items wrap into at the figure's width (ScottPlot's
+    /// own panel measures one unwrapped row, and a little more at every render), and returns the figure height
+    /// that leaves the plot area at least <see cref="MinimumDataHeight"/> (<see cref="Height"/> at least).
+    /// </summary>
+    public static int LayoutHeight(Plot plot)
+    {
+        using (plot.GetImage(Width, Height)) { }
+        if (plot.Axes.GetPanels().OfType<ScottPlot.Panels.LegendPanel>().FirstOrDefault() is { } panel)
+        {
+            using var paint = Paint.NewDisposablePaint();
+            var layout = panel.Legend.Layout.GetLayout(panel.Legend, panel.Legend.GetItems(), new PixelSize(plot.LastRender.DataRect.Width, float.PositiveInfinity), paint);
+            float size = layout.LegendRect.Height + panel.Padding.Vertical;
+            panel.MinimumSize = panel.MaximumSize = size;
+            using (plot.GetImage(Width, Height)) { }
+        }
+        double dataHeight = plot.LastRender.DataRect.Height;
+        return dataHeight >= MinimumDataHeight ? Height : Height + (int)Math.Ceiling(MinimumDataHeight - dataHeight);
     }
 
     /// <summary>Checks the name, the lengths of all data lists, and that a log axis only sees positive values.</summary>
@@ -46,6 +75,8 @@ public static class FigureRenderer
         FigureNames.Validate(figure.Name, nameof(figure));
         ArgumentNullException.ThrowIfNull(figure.Series);
         ArgumentNullException.ThrowIfNull(figure.ReferenceLines);
+        if (figure.LogX && figure.SymLogX)
+            throw new ArgumentException($"Figure '{figure.Name}': choose LogX or SymLogX, not both.", nameof(figure));
         foreach (var s in figure.Series)
         {
             if (s.X.Count != s.Y.Count)
@@ -54,8 +85,12 @@ public static class FigureRenderer
                 throw new ArgumentException($"Figure '{figure.Name}', series '{s.Label}': give both Low and High, or neither.", nameof(figure));
             if (s.Low is not null && (s.Low.Count != s.X.Count || s.High!.Count != s.X.Count))
                 throw new ArgumentException($"Figure '{figure.Name}', series '{s.Label}': Low and High need one value per x.", nameof(figure));
+            if (s.Replicates is { } counts && (counts.Count != s.X.Count || counts.Any(c => c < 0)))
+                throw new ArgumentException($"Figure '{figure.Name}', series '{s.Label}': Replicates needs one count (0 or more) per x.", nameof(figure));
             if (figure.LogX && s.X.Any(x => !(x > 0) || double.IsInfinity(x)))
                 throw new ArgumentException($"Figure '{figure.Name}', series '{s.Label}': a log x axis needs positive finite x values.", nameof(figure));
+            if (figure.SymLogX && s.X.Any(x => !(x >= 0) || double.IsInfinity(x)))
+                throw new ArgumentException($"Figure '{figure.Name}', series '{s.Label}': a symlog x axis needs finite x values of 0 or more.", nameof(figure));
         }
         if (figure.XTicks is { } ticks)
         {
@@ -63,12 +98,20 @@ public static class FigureRenderer
                 throw new ArgumentException($"Figure '{figure.Name}': x ticks must be finite.", nameof(figure));
             if (figure.LogX && ticks.Any(t => !(t > 0)))
                 throw new ArgumentException($"Figure '{figure.Name}': a log x axis needs positive x ticks.", nameof(figure));
+            if (figure.SymLogX && ticks.Any(t => t < 0))
+                throw new ArgumentException($"Figure '{figure.Name}': a symlog x axis needs x ticks of 0 or more.", nameof(figure));
         }
+        if (figure.XTickLabels is { } labels && labels.Count != (figure.XTicks?.Count ?? -1))
+            throw new ArgumentException($"Figure '{figure.Name}': give one x tick label per x tick.", nameof(figure));
+        var (x, y) = figure.Columns;
+        if (x == y || x is "series" or "replicates" || y is "series" or "replicates")
+            throw new ArgumentException($"Figure '{figure.Name}': its CSV columns would be named alike ('{x}', '{y}'); set XColumn or YColumn.", nameof(figure));
     }
 
     /// <summary>
-    /// The ScottPlot plot for a figure (the caller disposes it). With <see cref="Figure.LogX"/> the plotted
-    /// x coordinates are log10(x), labelled with the original values.
+    /// The ScottPlot plot for a figure (the caller disposes it). Plotted x coordinates are the axis'
+    /// transform of the values (log10 with <see cref="Figure.LogX"/>), labelled with the values;
+    /// percent axes plot 100 times the values.
     /// </summary>
     public static Plot BuildPlot(Figure figure)
     {
@@ -86,42 +129,132 @@ public static class FigureRenderer
         }
     }
 
+    /// <summary>Where a figure's x values are drawn: percent scaling, then the axis transform.</summary>
+    private sealed class XAxis
+    {
+        private readonly Figure figure;
+        private readonly double linear;
+
+        public XAxis(Figure figure)
+        {
+            this.figure = figure;
+            var positive = figure.Series.SelectMany(s => s.X).Concat(figure.XTicks ?? []).Select(Display).Where(x => x > 0).ToArray();
+            linear = positive.Length > 0 ? positive.Min() / 3 : 1;
+        }
+
+        public double Display(double x) => figure.XPercent ? 100 * x : x;
+
+        /// <summary>The plot coordinate of a displayed value.</summary>
+        public double Place(double display) =>
+            figure.LogX ? Math.Log10(display) : figure.SymLogX ? Math.Log10(1 + display / linear) : display;
+
+        public double Of(double x) => Place(Display(x));
+
+        /// <summary>
+        /// Ticks whose labels cannot overlap: at least 1/<see cref="MaxTicks"/> of the axis apart (20 lottery
+        /// levels keep every second one; of 500it and 1ep on a step axis, the first). The largest is always kept.
+        /// </summary>
+        private (double Value, string Label)[] Spaced((double Value, string Label)[] ascending)
+        {
+            if (ascending.Length < 2) return ascending;
+            var positions = ascending.Select(t => Place(t.Value)).ToArray();
+            double gap = (positions.Max() - positions.Min()) / MaxTicks;
+            var kept = new List<int> { 0 };
+            for (int i = 1; i < ascending.Length; i++)
+                if (Math.Abs(positions[i] - positions[kept[^1]]) >= gap) kept.Add(i);
+            if (kept[^1] != ascending.Length - 1)
+            {
+                if (kept.Count > 1 && Math.Abs(positions[^1] - positions[kept[^1]]) < gap) kept.RemoveAt(kept.Count - 1);
+                kept.Add(ascending.Length - 1);
+            }
+            return kept.Select(i => ascending[i]).ToArray();
+        }
+
+        /// <summary>The ticks as (displayed value, label): the figure's own, or decades on a log-like axis, or null (ScottPlot's).</summary>
+        public IReadOnlyList<(double Value, string Label)>? Ticks()
+        {
+            if (figure.XTicks is { } ticks)
+            {
+                var distinct = ticks.Select((t, i) => (Value: Display(t), Label: figure.XTickLabels?[i] ?? FormatTick(Display(t))))
+                    .DistinctBy(t => t.Value).OrderBy(t => t.Value).ToArray();
+                return Spaced(distinct);
+            }
+            if (!figure.LogX && !figure.SymLogX) return null;
+            var xs = figure.Series.SelectMany(s => s.X).Select(Display).Where(x => x > 0).ToList();
+            var decades = new List<(double, string)>();
+            if (figure.SymLogX) decades.Add((0, "0"));
+            if (xs.Count == 0) return figure.LogX ? [(1, "1")] : decades;
+            int first = (int)Math.Floor(Math.Log10(figure.SymLogX ? Math.Max(xs.Min(), linear * 3) : xs.Min()) + 1e-9);
+            int last = (int)Math.Ceiling(Math.Log10(xs.Max()) - 1e-9);
+            for (int k = first; k <= last; k++)
+            {
+                double value = double.Parse($"1e{k}", CultureInfo.InvariantCulture);
+                decades.Add((value, FormatTick(value)));
+            }
+            return decades;
+        }
+    }
+
+    /// <summary>The first sans-serif family installed (ScottPlot falls back to a serif one on Linux), or null for ScottPlot's choice.</summary>
+    private static readonly string? SansFont = new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Noto Sans" }
+        .FirstOrDefault(SkiaSharp.SKFontManager.Default.GetFontFamilies().Contains);
+
     private static void Populate(Plot plot, Figure figure)
     {
-        double Tx(double x) => figure.LogX ? Math.Log10(x) : x;
+        if (SansFont is not null) plot.Font.Set(SansFont);
+        var axis = new XAxis(figure);
+        double Ty(double y) => figure.YPercent ? 100 * y : y;
         var palette = new ScottPlot.Palettes.Category10();
+        int most = figure.Series.SelectMany(s => s.Replicates ?? []).DefaultIfEmpty(0).Max();
+        bool countsDiffer = figure.Series.SelectMany(s => s.Replicates ?? []).Distinct().Count() > 1;
 
-        // Bands first so that every line is drawn on top of every band.
+        // Bands first so that every line is drawn on top of every band; each band light enough that
+        // two or three overlapping ones stay readable, with its edges in its line's colour.
         for (int i = 0; i < figure.Series.Count; i++)
         {
             var s = figure.Series[i];
             if (s.Low is null || s.High is null || s.X.Count == 0) continue;
-            var band = plot.Add.FillY(s.X.Select(Tx).ToArray(), s.Low.ToArray(), s.High.ToArray());
-            band.FillColor = palette.GetColor(i).WithAlpha(0.22);
-            band.LineWidth = 0;
+            var band = plot.Add.FillY(s.X.Select(axis.Of).ToArray(), s.Low.Select(Ty).ToArray(), s.High.Select(Ty).ToArray());
+            band.FillColor = palette.GetColor(i).WithAlpha(0.16);
+            band.LineColor = palette.GetColor(i).WithAlpha(0.55);
+            band.LineWidth = 0.8f;
             band.LegendText = "";
         }
         for (int i = 0; i < figure.Series.Count; i++)
         {
             var s = figure.Series[i];
-            var line = plot.Add.Scatter(s.X.Select(Tx).ToArray(), s.Y.ToArray(), palette.GetColor(i));
-            line.LegendText = s.Label;
+            var line = plot.Add.Scatter(s.X.Select(axis.Of).ToArray(), s.Y.Select(Ty).ToArray(), palette.GetColor(i));
+            line.LegendText = countsDiffer && s.Replicates is { Count: > 0 } counts ? $"{s.Label} ({CountText(counts)})" : s.Label;
             line.LineWidth = 2;
             line.MarkerSize = s.X.Count <= 40 ? 6 : 0;
+            // The palette has 10 colours: the next ten series reuse them with other markers.
+            line.MarkerShape = ((MarkerShape[])[MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond])[i / 10 % 4];
             // Skia's SVG back end drops dash patterns (and complains on stderr), so a "dashed"
             // series is told apart by a thinner line and hollow square markers instead; the PNG
             // and the SVG then look the same.
             if (s.Dashed)
             {
                 line.LineWidth = 1.2f;
-                line.MarkerShape = MarkerShape.OpenSquare;
+                line.MarkerShape = ((MarkerShape[])[MarkerShape.OpenSquare, MarkerShape.OpenCircle, MarkerShape.OpenTriangleUp, MarkerShape.OpenDiamond])[i / 10 % 4];
                 line.MarkerSize = s.X.Count <= 40 ? 7 : 0;
             }
+        }
+        // Points that stand for fewer replicates than the figure's most are ringed.
+        bool ringed = false;
+        for (int i = 0; i < figure.Series.Count; i++)
+        {
+            var s = figure.Series[i];
+            if (s.Replicates is not { } counts || !countsDiffer) continue;
+            var fewer = Enumerable.Range(0, s.X.Count).Where(k => counts[k] < most).ToArray();
+            if (fewer.Length == 0) continue;
+            var rings = plot.Add.Markers(fewer.Select(k => axis.Of(s.X[k])).ToArray(), fewer.Select(k => Ty(s.Y[k])).ToArray(), MarkerShape.OpenCircle, 13, palette.GetColor(i));
+            rings.LegendText = "";
+            ringed = true;
         }
         for (int i = 0; i < figure.ReferenceLines.Count; i++)
         {
             var r = figure.ReferenceLines[i];
-            var line = plot.Add.HorizontalLine(r.Y);
+            var line = plot.Add.HorizontalLine(Ty(r.Y));
             line.LegendText = r.Label;
             line.LineWidth = 1.5f;
             line.Color = palette.GetColor(figure.Series.Count + i).WithAlpha(0.7);
@@ -131,13 +264,13 @@ public static class FigureRenderer
         plot.XLabel(figure.XLabel);
         plot.YLabel(figure.YLabel);
 
-        var ticks = figure.XTicks ?? (figure.LogX ? DecadeTicks(figure) : null);
+        var ticks = axis.Ticks();
         if (ticks is not null)
         {
             var manual = new ScottPlot.TickGenerators.NumericManual();
-            foreach (double t in ticks.Distinct()) manual.AddMajor(Tx(t), FormatTick(t));
+            foreach (var (value, label) in ticks) manual.AddMajor(axis.Place(value), label);
             if (figure.LogX && figure.XTicks is null)
-                foreach (double minor in MinorDecadeTicks(ticks)) manual.AddMinor(Math.Log10(minor));
+                foreach (double minor in MinorDecadeTicks(ticks.Select(t => t.Value).ToArray())) manual.AddMinor(Math.Log10(minor));
             plot.Axes.Bottom.TickGenerator = manual;
         }
 
@@ -146,7 +279,7 @@ public static class FigureRenderer
         {
             // Keep every requested tick inside the view.
             var limits = plot.Axes.GetLimits();
-            double lo = Math.Min(limits.Left, ticks.Min(Tx)), hi = Math.Max(limits.Right, ticks.Max(Tx));
+            double lo = Math.Min(limits.Left, ticks.Min(t => axis.Place(t.Value))), hi = Math.Max(limits.Right, ticks.Max(t => axis.Place(t.Value)));
             if (lo < limits.Left || hi > limits.Right)
             {
                 double pad = (hi - lo) * 0.03;
@@ -159,53 +292,25 @@ public static class FigureRenderer
             plot.Axes.SetLimitsX(Math.Max(limits.Left, limits.Right), Math.Min(limits.Left, limits.Right));
         }
 
-        int entries = figure.Series.Count + figure.ReferenceLines.Count;
-        if (figure.Series.Count > 1 || figure.ReferenceLines.Count > 0) plot.ShowLegend(EmptiestCorner(figure, plot.Axes.GetLimits(), entries));
+        if (figure.Series.Count > 1 || figure.ReferenceLines.Count > 0 || ringed)
+        {
+            if (ringed)
+                plot.Legend.ManualItems.Add(new LegendItem
+                {
+                    LabelText = $"ringed: fewer than {most} replicates",
+                    MarkerShape = MarkerShape.OpenCircle, MarkerSize = 11, MarkerLineColor = Colors.Black, MarkerLineWidth = 1.5f, LineWidth = 0,
+                });
+            // Below the plot area, never over the data; items side by side, wrapped to the figure's width.
+            var panel = plot.ShowLegend(Edge.Bottom);
+            panel.Legend.Orientation = Orientation.Horizontal;
+            panel.Legend.TightHorizontalWrapping = true;
+        }
         else plot.HideLegend();
     }
 
-    /// <summary>The legend corner that covers the fewest data points (lines, bands and reference lines).</summary>
-    private static Alignment EmptiestCorner(Figure figure, AxisLimits limits, int entries)
-    {
-        double width = limits.Right - limits.Left, height = limits.Top - limits.Bottom;
-        var points = new List<(double Fx, double Fy)>();
-        void Add(double x, double y)
-        {
-            if (double.IsFinite(x) && double.IsFinite(y) && width != 0 && height != 0)
-                points.Add(((x - limits.Left) / width, (y - limits.Bottom) / height));
-        }
-        foreach (var s in figure.Series)
-            for (int i = 0; i < s.X.Count; i++)
-            {
-                double x = figure.LogX ? Math.Log10(s.X[i]) : s.X[i];
-                Add(x, s.Y[i]);
-                if (s.Low is not null) Add(x, s.Low[i]);
-                if (s.High is not null) Add(x, s.High[i]);
-                if (i > 0) // the segment's midpoint, so sparse lines still count where they pass
-                    Add((x + (figure.LogX ? Math.Log10(s.X[i - 1]) : s.X[i - 1])) / 2, (s.Y[i] + s.Y[i - 1]) / 2);
-            }
-        foreach (var r in figure.ReferenceLines)
-            for (int k = 0; k <= 20; k++) Add(limits.Left + width * k / 20.0, r.Y);
-
-        double boxWidth = 0.4, boxHeight = Math.Min(0.9, 0.08 + 0.07 * entries);
-        (Alignment Corner, bool Left, bool Bottom)[] corners =
-        [
-            (Alignment.LowerLeft, true, true), (Alignment.UpperRight, false, false),
-            (Alignment.LowerRight, false, true), (Alignment.UpperLeft, true, false),
-        ];
-        return corners.MinBy(c => points.Count(p =>
-            (c.Left ? p.Fx <= boxWidth : p.Fx >= 1 - boxWidth) &&
-            (c.Bottom ? p.Fy <= boxHeight : p.Fy >= 1 - boxHeight))).Corner;
-    }
-
-    /// <summary>Decades covering the data: 0.01, 0.1, 1, 10, ...</summary>
-    private static IReadOnlyList<double> DecadeTicks(Figure figure)
-    {
-        var xs = figure.Series.SelectMany(s => s.X).ToList();
-        if (xs.Count == 0) return [1];
-        int first = (int)Math.Floor(Math.Log10(xs.Min()) + 1e-9), last = (int)Math.Ceiling(Math.Log10(xs.Max()) - 1e-9);
-        return Enumerable.Range(first, last - first + 1).Select(k => double.Parse($"1e{k}", CultureInfo.InvariantCulture)).ToList();
-    }
+    /// <summary>"n=3", or "n=2-3" when the points of one series stand for different numbers of replicates.</summary>
+    private static string CountText(IReadOnlyList<int> counts) =>
+        counts.Min() == counts.Max() ? $"n={counts[0]}" : $"n={counts.Min()}-{counts.Max()}";
 
     private static IEnumerable<double> MinorDecadeTicks(IReadOnlyList<double> decades)
     {
@@ -216,12 +321,34 @@ public static class FigureRenderer
     /// <summary>Tick label: the value itself in the invariant culture (100, 51.2, 0.001, 1E+06).</summary>
     public static string FormatTick(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The CSV columns of a figure: <c>series</c>, its x and y columns (named from the axes, e.g.
+    /// <c>weights_remaining,test_accuracy</c>), <c>&lt;y&gt;_min,&lt;y&gt;_max</c> when a series has a band
+    /// and <c>replicates</c> when a series counts them. Values as the figure holds them (fractions for percent axes).
+    /// </summary>
+    public static IReadOnlyList<string> CsvHeader(Figure figure)
+    {
+        var (x, y) = figure.Columns;
+        var header = new List<string> { "series", x, y };
+        if (figure.Series.Any(s => s.Low is not null)) header.AddRange([y + "_min", y + "_max"]);
+        if (figure.Series.Any(s => s.Replicates is not null)) header.Add("replicates");
+        return header;
+    }
+
     private static IEnumerable<IReadOnlyList<object?>> CsvRows(Figure figure)
     {
+        bool bands = figure.Series.Any(s => s.Low is not null), counts = figure.Series.Any(s => s.Replicates is not null);
+        IReadOnlyList<object?> Row(string label, double? x, double y, double? low, double? high, int? replicates)
+        {
+            var row = new List<object?> { label, x, y };
+            if (bands) row.AddRange([low, high]);
+            if (counts) row.Add(replicates);
+            return row;
+        }
         foreach (var s in figure.Series)
             for (int i = 0; i < s.X.Count; i++)
-                yield return [s.Label, s.X[i], s.Y[i], s.Low?[i], s.High?[i]];
+                yield return Row(s.Label, s.X[i], s.Y[i], s.Low?[i], s.High?[i], s.Replicates?[i]);
         foreach (var r in figure.ReferenceLines)
-            yield return [r.Label, null, r.Y, null, null];
+            yield return Row(r.Label, null, r.Y, null, null, null);
     }
 }

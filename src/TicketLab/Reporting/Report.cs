@@ -7,4 +7,8 @@ public sealed record ReportTable(string Title, IReadOnlyList<string> Header, IRe
 public sealed record ReportSection(string Title, IReadOnlyList<ReportTable> Tables, IReadOnlyList<Figure> Figures, string? Text = null);
 
 /// <summary>A whole offline HTML report: the hyperparameter tables first, then the sections.</summary>
-public sealed record Report(string Title, IReadOnlyList<ReportTable> Hyperparameters, IReadOnlyList<ReportSection> Sections);
+public sealed record Report(string Title, IReadOnlyList<ReportTable> Hyperparameters, IReadOnlyList<ReportSection> Sections)
+{
+    /// <summary>Every result behind the report as long-format CSV text (see <c>ExperimentResults</c>), written as <c>results.csv</c> beside index.html and linked from it.</summary>
+    public string? ResultsCsv { get; init; }
+}

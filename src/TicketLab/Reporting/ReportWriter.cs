@@ -16,6 +16,7 @@ public static class ReportWriter
 {
     public const string FiguresFolder = "figures";
     public const string IndexFile = "index.html";
+    public const string ResultsFile = "results.csv";
 
     private const string Script =
         "window.addEventListener('load',function(){var im=document.images,n=0;" +
@@ -47,11 +48,17 @@ public static class ReportWriter
 
         string figuresFolder = Path.Combine(outFolder, FiguresFolder);
         Directory.CreateDirectory(figuresFolder);
+        var sizes = new Dictionary<string, (int Width, int Height)>();
         foreach (var figure in report.Sections.SelectMany(s => s.Figures))
-            FigureRenderer.Write(figure, figuresFolder);
+        {
+            var files = FigureRenderer.Write(figure, figuresFolder);
+            sizes[figure.Name] = (files.Width, files.Height);
+        }
+        if (report.ResultsCsv is { } results)
+            File.WriteAllText(Path.Combine(outFolder, ResultsFile), results, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
 
         string index = Path.Combine(outFolder, IndexFile);
-        File.WriteAllText(index, RenderHtml(report), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        File.WriteAllText(index, RenderHtml(report, sizes), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         return index;
     }
 
@@ -84,8 +91,8 @@ public static class ReportWriter
                     $"Table '{table.Title}' in {where}: row {r} has {table.Rows[r].Count} cells but the header has {table.Header.Count}.", "report");
     }
 
-    /// <summary>The HTML of <c>index.html</c> (figures are expected under <c>figures/</c>).</summary>
-    public static string RenderHtml(Report report)
+    /// <summary>The HTML of <c>index.html</c> (figures are expected under <c>figures/</c>, of the given layout sizes, else of the default one).</summary>
+    public static string RenderHtml(Report report, IReadOnlyDictionary<string, (int Width, int Height)>? sizes = null)
     {
         var html = new StringBuilder();
         string csp = "default-src 'none'; img-src 'self' file:; style-src " + Hash(Style) + "; script-src " + Hash(Script) +
@@ -96,6 +103,9 @@ public static class ReportWriter
         html.Append("<title>").Append(E(report.Title)).Append("</title>\n");
         html.Append("<style>").Append(Style).Append("</style>\n</head>\n<body>\n");
         html.Append("<h1>").Append(E(report.Title)).Append("</h1>\n");
+        if (report.ResultsCsv is not null)
+            html.Append("<p>Every result, one number a row: <a href=\"").Append(ResultsFile).Append("\">").Append(ResultsFile)
+                .Append("</a> (fractions, not percent; columns in docs/experiments.md).</p>\n");
 
         if (report.Sections.Count > 1)
         {
@@ -120,7 +130,7 @@ public static class ReportWriter
                 foreach (string paragraph in Paragraphs(section.Text))
                     html.Append("<p class=\"text\">").Append(E(paragraph)).Append("</p>\n");
             foreach (var table in section.Tables) AppendTable(html, table);
-            foreach (var figure in section.Figures) AppendFigure(html, figure);
+            foreach (var figure in section.Figures) AppendFigure(html, figure, sizes?.GetValueOrDefault(figure.Name) is { Width: > 0 } size ? size : (FigureRenderer.Width, FigureRenderer.Height));
             html.Append("</section>\n");
         }
 
@@ -144,14 +154,14 @@ public static class ReportWriter
         html.Append("</tbody>\n</table>\n");
     }
 
-    private static void AppendFigure(StringBuilder html, Figure figure)
+    private static void AppendFigure(StringBuilder html, Figure figure, (int Width, int Height) size)
     {
         string path = FiguresFolder + "/" + figure.Name; // names are validated: no escaping or URL encoding needed
         string alt = string.IsNullOrWhiteSpace(figure.Title) ? figure.Name : figure.Title;
         html.Append("<figure id=\"figure-").Append(figure.Name).Append("\">\n");
         html.Append("<img src=\"").Append(path).Append(".svg\" alt=\"").Append(E(alt)).Append("\" width=\"")
-            .Append(FigureRenderer.Width.ToString(CultureInfo.InvariantCulture)).Append("\" height=\"")
-            .Append(FigureRenderer.Height.ToString(CultureInfo.InvariantCulture)).Append("\">\n");
+            .Append(size.Width.ToString(CultureInfo.InvariantCulture)).Append("\" height=\"")
+            .Append(size.Height.ToString(CultureInfo.InvariantCulture)).Append("\">\n");
         html.Append("<figcaption>").Append(E(alt)).Append(" &middot; <a href=\"").Append(path).Append(".csv\">data (CSV)</a>")
             .Append(" &middot; <a href=\"").Append(path).Append(".png\">PNG</a></figcaption>\n");
         html.Append("</figure>\n");

@@ -11,7 +11,8 @@ public sealed record StudyExperiment(ExperimentRef Experiment, string Label, IRe
 /// <summary>
 /// One report for a whole study: the units and their states, then, per kind of experiment, the
 /// experiments' figures overlaid (labelled by what differs between them: the swept values and the
-/// experiment's own flags, never hashes) and their tables.
+/// experiment's own flags, never hashes) and their tables; beside it, results.csv holds every result
+/// of every experiment of the study, one number a row, with the experiment's label as first column.
 /// </summary>
 public static class StudyReport
 {
@@ -38,7 +39,21 @@ public static class StudyReport
             .. plan.Study.Sweep.Select(s => (IReadOnlyList<string>)[$"swept: {s.Key}", string.Join(", ", s.Value)]),
             ["experiments", string.Join("; ", plan.Study.Experiments.Select(Describe))],
         ]);
-        return new Report($"Study {plan.Study.Name}", [flags], sections);
+        var labels = experiments.ToDictionary(e => e.Experiment.Name, e => e.Label);
+        return new Report($"Study {plan.Study.Name}", [flags], sections)
+        {
+            ResultsCsv = ExperimentResults.Csv(experiments.SelectMany(e => TryResults(e.Experiment)), row => labels[row.Experiment]),
+        };
+    }
+
+    /// <summary>An experiment's results; none while it cannot be read yet (a unit still writing it).</summary>
+    private static IReadOnlyList<ResultRow> TryResults(ExperimentRef experiment)
+    {
+        try { return experiment.Kind.Results(experiment).ToArray(); }
+        catch (Exception e) when (e is IOException or InvalidOperationException or InvalidDataException or System.Text.Json.JsonException or KeyNotFoundException)
+        {
+            return [];
+        }
     }
 
     private static string Describe(ExperimentSpec e) => e.Command switch
@@ -94,7 +109,8 @@ public static class StudyReport
             return first with
             {
                 Series = figures.SelectMany(f => f.Figure!.Series.Select(s => single ? s : s with { Label = $"{f.Label}: {s.Label}" })).ToArray(),
-                XTicks = figures.All(f => f.Figure!.XTicks is not null) ? figures.SelectMany(f => f.Figure!.XTicks!).Distinct().Order().ToArray() : null,
+                XTicks = ExperimentReports.MergedTicks(figures.Select(f => f.Figure!).ToArray()).Ticks,
+                XTickLabels = ExperimentReports.MergedTicks(figures.Select(f => f.Figure!).ToArray()).Labels,
                 ReferenceLines = figures.SelectMany(f => f.Figure!.ReferenceLines.Select(r => single ? r : r with { Label = $"{f.Label}: {r.Label}" })).ToArray(),
             };
         }).ToArray();

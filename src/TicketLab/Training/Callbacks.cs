@@ -94,7 +94,12 @@ public sealed class CheckpointCallback(RunFolder folder, MetricsLog metrics, IRe
     }
 }
 
-/// <summary>Logs the learning rate and the mean training loss and accuracy of each epoch.</summary>
+/// <summary>
+/// Logs, at the step that ends each epoch (and at the end of training), the mean training loss and
+/// accuracy over the epoch's iterations (<see cref="MetricsLog.TrainLossEpochMean"/>,
+/// <see cref="MetricsLog.TrainAccuracyEpochMean"/>) and the learning rate of its last iteration,
+/// all at the same step as that step's evaluations (see <see cref="MetricsLog"/> for what a step is).
+/// </summary>
 public sealed class TrainingMetricsCallback : ITrainingCallback, IResumableCallback
 {
     /// <summary>Set once the log is open (after the checkpoint, which restores this callback, is read).</summary>
@@ -122,9 +127,9 @@ public sealed class TrainingMetricsCallback : ITrainingCallback, IResumableCallb
         examples += result.Examples;
         var next = result.Step.Next;
         if (!next.IsEpochStart && next.Iteration != state.End.Iteration) return;
-        Log?.Add("train_batch_loss", next.Iteration, lossSum / examples);
-        Log?.Add("train_batch_accuracy", next.Iteration, (double)correct / examples);
-        Log?.Add("learning_rate", result.Step.Iteration, result.LearningRate);
+        Log?.Add(MetricsLog.TrainLossEpochMean, next.Iteration, lossSum / examples);
+        Log?.Add(MetricsLog.TrainAccuracyEpochMean, next.Iteration, DataNumbers.Fraction(correct, examples));
+        Log?.Add(MetricsLog.LearningRate, next.Iteration, result.LearningRate);
         lossSum = 0;
         correct = examples = 0;
     }

@@ -113,6 +113,16 @@ public sealed class StudyRunTests : IDisposable
         string csv = File.ReadAllText(Path.Combine(Path.GetDirectoryName(index)!, "figures", "accuracy_vs_remaining.csv"));
         Assert.Contains("random_reinit", csv);
         Assert.DoesNotMatch("random_reinit_[0-9a-f]{16}", csv);
+
+        // Beside the report, every result of the study in one long CSV, each row labelled by its experiment's label.
+        var results = TicketLab.Tests.Reporting.ExperimentReportTests.ReadResults(Path.Combine(Path.GetDirectoryName(index)!, "results.csv"));
+        Assert.Equal(["label", "experiment", "kind", "replicate", "level", "fraction_remaining", "series", "start_step", "metric", "value"],
+            File.ReadLines(Path.Combine(Path.GetDirectoryName(index)!, "results.csv")).First().Split(','));
+        Assert.Equal(["instability", "lottery", "train"], results.Select(r => r["kind"]).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(["1", "2"], results.Where(r => r["kind"] == "train" && r["metric"] == "final_test_accuracy").Select(r => r["replicate"]));
+        Assert.Contains(results, r => r["kind"] == "lottery" && r["series"] == "random_reinit" && r["level"] == "2" && r["metric"] == "final_test_accuracy");
+        Assert.Contains(results, r => r["kind"] == "instability" && r["level"] == "1" && r["metric"] == "error_barrier");
+        Assert.All(results, r => Assert.DoesNotMatch("[0-9a-f]{16}", r["label"]));
     }
 
     [Fact]

@@ -31,6 +31,9 @@ public sealed class InstabilityExperiment : ExperimentKind
     public override JsonObject? Hyperparameters(ExperimentRef experiment) =>
         ReadObject(Path.Combine(experiment.Path, "analysis.json")) is { } a ? (a["training"] ?? a["lottery"])?.AsObject() : null;
 
+    /// <summary>The analysis: where the copies start (a training run's step, or a lottery level) and the recipe.</summary>
+    public override JsonObject? Settings(ExperimentRef experiment) => ReadObject(Path.Combine(experiment.Path, "analysis.json"));
+
     private static IEnumerable<(int Replicate, JsonObject Result)> InstabilityResults(string experimentFolder) =>
         Directory.EnumerateDirectories(experimentFolder, "replicate_*").Order()
             // Several grids may be stored (other --points, --bn-recalibrate...): show the most recent one.
@@ -38,16 +41,41 @@ public sealed class InstabilityExperiment : ExperimentKind
             .Select(f => JsonNode.Parse(File.ReadAllText(f))!.AsObject())
             .Select(j => ((int)j["replicate"]!, j));
 
-    private static Series Curve(string label, JsonNode curve, bool dashed = false)
+    /// <summary>
+    /// Per replicate (series <c>copies</c>): <c>error_barrier</c>, <c>error_excess_over_chord</c>,
+    /// <c>loss_barrier</c>, <c>endpoint_a_test_accuracy</c>, <c>endpoint_b_test_accuracy</c>; with the
+    /// lottery level, or the start step in iterations, the copies start from.
+    /// </summary>
+    public override IEnumerable<ResultRow> Results(ExperimentRef experiment)
     {
-        var points = curve["points"]!.AsArray();
-        return new Series(label, points.Select(p => (double)p!["alpha"]!).ToArray(), points.Select(p => 100 * (double)p!["test_error"]!).ToArray(), Dashed: dashed);
+        var analysis = ReadObject(Path.Combine(experiment.Path, "analysis.json"));
+        int? level = analysis?["level"] is JsonValue l ? (int)l : null;
+        foreach (var (replicate, result) in InstabilityResults(experiment.Path))
+        {
+            long? start = null;
+            if (analysis?["start_step"] is JsonValue text && Foundations.StepSpec.TryParse((string?)text, out var spec)
+                && TicketLab.Training.TrainingSummary.Read(new RunFolder(Path.Combine((string?)result["folder"] ?? "", "copy_a"))) is { } summary)
+                start = spec.ToStep(summary.IterationsPerEpoch).Iteration;
+            foreach (var row in CopiesResults(experiment.Name, Name, replicate, result))
+                yield return row with { Level = level, StartStep = start };
+        }
+    }
+
+    /// <summary>The results of one pair of copies, from its stored interpolation (barriers are derived values, see <see cref="Foundations.DataNumbers"/>).</summary>
+    internal static IEnumerable<ResultRow> CopiesResults(string experiment, string kind, int replicate, JsonNode result)
+    {
+        ResultRow Row(string metric, double value) => new(experiment, kind, replicate, "copies", metric, value);
+        var curve = result["curve"]!;
+        foreach (var key in new[] { "error_barrier", "error_excess_over_chord", "loss_barrier" })
+            if (curve[key] is JsonValue v) yield return Row(key, Foundations.DataNumbers.Derived((double)v));
+        foreach (var key in new[] { "endpoint_a_test_accuracy", "endpoint_b_test_accuracy" })
+            if (result[key] is JsonValue v) yield return Row(key, (double)v);
     }
 
     public override Report Report(ExperimentStore store, ExperimentRef experiment, ReportOptions options)
     {
         var results = InstabilityResults(experiment.Path).ToArray();
-        var figure = new Figure("error_vs_alpha", "Test error along the line between the two copies", "interpolation coefficient", "test error (%)",
+        var figure = ExperimentReports.InterpolationFigure("error_vs_alpha", "Test error along the line between the two copies",
             results.Select(r => ExperimentReports.Curve($"replicate {r.Replicate}", r.Result["curve"]!)).ToArray());
         static string Grid(JsonNode? interpolation) => interpolation is null ? "-"
             : $"{interpolation["points"]} points, BN statistics " + ((int?)interpolation["bn_recalibration_batches"] is > 0 and var n ? $"recalibrated on {n} batches" : "interpolated");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using TicketLab.Foundations;
 using TicketLab.Lottery;
 using TicketLab.Reporting;
 using TicketLab.Store;
@@ -60,29 +61,106 @@ public sealed class LotteryExperiment : ExperimentKind
         return result.Diverged == 0 ? text : $"{text}; {result.DivergedNote}";
     }
 
+    /// <summary>
+    /// Per replicate, level and series (the ticket and each branch, labelled by its settings): the
+    /// results of its training run, with the level's fraction of weights remaining; then, for the
+    /// latest comparison of each replicate, per level and pair (<c>T-P</c>, <c>R-P</c>, ...) its
+    /// distances, agreement, ensemble and barrier, and the pruning solution's error (series <c>P</c>).
+    /// </summary>
+    public override IEnumerable<ResultRow> Results(ExperimentRef experiment)
+    {
+        foreach (var (replicate, folder) in ReplicateFolders(experiment.Path))
+        {
+            var layout = new LotteryLayout(folder);
+            var fractions = new Dictionary<int, double?>();
+            foreach (int level in layout.Levels())
+            {
+                fractions[level] = LotteryTable.FractionRemaining(layout.MaskSummaryPath(level));
+                foreach (var runPath in Directory.EnumerateDirectories(layout.LevelFolder(level)).Order(StringComparer.Ordinal))
+                {
+                    var run = new RunFolder(runPath);
+                    if (TrainingSummary.Read(run) is not { } summary) continue;
+                    string series = Path.GetFileName(runPath) == "main" ? LotteryTable.Ticket : LotteryTable.BranchLabel(run);
+                    foreach (var row in TrainingResults(experiment.Name, replicate, series, summary))
+                        yield return row with { Level = level, FractionRemaining = fractions[level] };
+                }
+            }
+            foreach (var comparison in LatestComparison(folder))
+            {
+                ResultRow Row(string series, string metric, double value) =>
+                    new(experiment.Name, Name, replicate, series, metric, value) { Level = comparison.Level, FractionRemaining = comparison.Density };
+                yield return Row("P", "error_before_finetuning", comparison.PruningSolutionErrorBefore);
+                yield return Row("P", "error_after_finetuning", comparison.PruningSolutionErrorAfter);
+                foreach (var pair in comparison.Pairs)
+                {
+                    double scale = pair.End.ReferenceNorm;
+                    (string Metric, double Value)[] values =
+                    [
+                        ("start_normalized_l2_distance", DataNumbers.Derived(pair.Start.L2Distance / scale)),
+                        ("normalized_l2_distance", DataNumbers.Derived(pair.End.NormalizedL2Distance)),
+                        ("cosine_similarity", pair.End.CosineSimilarity), ("angular_distance", pair.End.AngularDistance),
+                        ("sign_agreement", pair.End.SignAgreement), ("prediction_disagreement", pair.PredictionDisagreement),
+                        ("ensemble_test_accuracy", pair.EnsembleAccuracy), ("test_accuracy_a", pair.AccuracyA), ("test_accuracy_b", pair.AccuracyB),
+                        ("error_barrier", DataNumbers.Derived(pair.Curve.ErrorBarrier)), ("loss_barrier", DataNumbers.Derived(pair.Curve.LossBarrier)),
+                        ("error_excess_over_chord", DataNumbers.Derived(pair.Curve.ErrorExcessOverChord)),
+                    ];
+                    foreach (var (metric, value) in values.Where(v => double.IsFinite(v.Value))) yield return Row(pair.Name, metric, value);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The levels of a replicate's most recent comparison written in the current format ("networks"
+    /// names T, P, R, T2, D); folders from TicketLab's earlier ticket-vs-dense comparison are skipped.
+    /// </summary>
+    private static IReadOnlyList<Analysis.LevelComparison> LatestComparison(string replicateFolder)
+    {
+        var folder = Directory.Exists(replicateFolder)
+            ? Directory.EnumerateDirectories(replicateFolder, "compare_*")
+                .Where(f => Directory.EnumerateFiles(f, "level_*.json").FirstOrDefault() is { } file && JsonNode.Parse(File.ReadAllText(file))?["networks"] is not null)
+                .OrderByDescending(Directory.GetLastWriteTimeUtc).FirstOrDefault()
+            : null;
+        if (folder is null) return [];
+        return Directory.EnumerateFiles(folder, "level_*.json")
+            .Select(f => Analysis.LevelComparison.FromJson(JsonNode.Parse(File.ReadAllText(f))!)).OrderBy(l => l.Level).ToArray();
+    }
+
+    /// <summary>Ticks at the levels' fractions, labelled in percent to 3 digits (26.2 for 0.262144).</summary>
+    private static (IReadOnlyList<double> Ticks, IReadOnlyList<string> Labels) RemainingTicks(IEnumerable<double> fractions)
+    {
+        var ticks = fractions.Where(double.IsFinite).Distinct().OrderDescending().ToArray();
+        return (ticks, ticks.Select(t => (100 * t).ToString("G3", Invariant)).ToArray());
+    }
+
     public override Report Report(ExperimentStore store, ExperimentRef experiment, ReportOptions options)
     {
         var table = LotteryTable.Read(new ExperimentStore(System.IO.Path.GetDirectoryName(experiment.Path)!), experiment.Name);
-        var rows = table.Rows.Where(r => double.IsFinite(r.PercentRemaining)).OrderBy(r => r.Level).ToArray();
-        var ticks = rows.Select(r => Math.Round(r.PercentRemaining, 1)).Distinct().ToArray();
+        var rows = table.Rows.Where(r => double.IsFinite(r.FractionRemaining)).OrderBy(r => r.Level).ToArray();
+        var (ticks, tickLabels) = RemainingTicks(rows.Select(r => r.FractionRemaining));
         var series = table.SeriesNames.Select(name =>
         {
-            var points = rows.Where(r => r.Series.GetValueOrDefault(name)?.Final is not null).Select(r => (X: r.PercentRemaining, R: r.Series[name].Final!)).ToArray();
-            return new Series(name, points.Select(p => p.X).ToArray(), points.Select(p => 100 * p.R.Mean).ToArray(),
-                points.Select(p => 100 * p.R.Min).ToArray(), points.Select(p => 100 * p.R.Max).ToArray());
+            var points = rows.Where(r => r.Series.GetValueOrDefault(name)?.Final is not null).Select(r => (X: r.FractionRemaining, R: r.Series[name].Final!)).ToArray();
+            return new Series(name, points.Select(p => p.X).ToArray(), points.Select(p => p.R.Mean).ToArray(),
+                points.Select(p => p.R.Min).ToArray(), points.Select(p => p.R.Max).ToArray(), Dashed: name != LotteryTable.Ticket)
+            {
+                Replicates = points.Select(p => p.R.Count).ToArray(),
+            };
         }).Where(s => s.X.Count > 0).ToArray();
         var accuracy = new Figure("accuracy_vs_remaining", "Final test accuracy vs weights remaining", "weights remaining (%)", "test accuracy (%)", series)
         {
-            LogX = true, ReverseX = true, XTicks = ticks,
-            ReferenceLines = table.Dense is { Final: { } dense } ? [new ReferenceLine("dense (level 0)", 100 * dense.Mean)] : [],
+            LogX = true, ReverseX = true, XTicks = ticks, XTickLabels = tickLabels, XPercent = true, YPercent = true,
+            XColumn = "fraction_remaining", YColumn = "final_test_accuracy",
+            ReferenceLines = table.Dense is { Final: { } dense } ? [new ReferenceLine("dense (level 0)", dense.Mean)] : [],
         };
         var summary = new ReportTable("Test accuracy per level (mean over replicates; final, best in brackets)",
             ["level", "% weights remaining", .. table.SeriesNames],
-            table.Rows.Select(r => (IReadOnlyList<string>)[r.Level.ToString(Invariant), r.PercentRemaining.ToString("F1", Invariant),
+            table.Rows.Select(r => (IReadOnlyList<string>)[r.Level.ToString(Invariant), (100 * r.FractionRemaining).ToString("F1", Invariant),
                 .. table.SeriesNames.Select(n => Cell(r.Series.GetValueOrDefault(n)))]).ToArray());
-        string text = $"{table.Replicates.Count} replicate(s). Bands span the minimum and maximum over replicates. "
+        string text = $"{table.Replicates.Count} replicate(s). Bands span the minimum and maximum over replicates; "
+            + "when series stand for different numbers of replicates, the legend gives each one's count and points with fewer are ringed. "
             + (table.MatchesDenseUpTo() is { } level
-                ? $"Tickets match the dense accuracy (within 0.5 points) up to level {level} ({rows.FirstOrDefault(r => r.Level == level)?.PercentRemaining.ToString("F1", Invariant)}% of weights remaining)."
+                ? $"Tickets match the dense accuracy (within 0.5 points) up to level {level} ({(100 * rows.FirstOrDefault(r => r.Level == level)?.FractionRemaining)?.ToString("F1", Invariant)}% of weights remaining)."
                 : "");
         var sections = new List<ReportSection>
         {
@@ -105,47 +183,44 @@ public sealed class LotteryExperiment : ExperimentKind
         var series = chosen.Where(l => File.Exists(layout.Main(l).MetricsPath)).Select(l =>
         {
             var rows = MetricsLog.Read(layout.Main(l).MetricsPath).Where(r => r.Name == "test_accuracy").ToArray();
-            return new Series($"level {l}", rows.Select(r => (double)r.Step).ToArray(), rows.Select(r => 100 * r.Value).ToArray());
+            return new Series($"level {l}", rows.Select(r => (double)r.Step).ToArray(), rows.Select(r => r.Value).ToArray());
         }).ToArray();
-        return new Figure("accuracy_vs_step", "Test accuracy during training", "training step (iterations)", "test accuracy (%)", series);
+        return new Figure("accuracy_vs_step", "Test accuracy during training", "training step (iterations)", "test accuracy (%)", series)
+        {
+            YPercent = true, XColumn = "step", YColumn = "test_accuracy",
+        };
     }
 
     private static ReportSection? ComparisonSection(ExperimentRef experiment, IReadOnlyList<LevelRow> rows)
     {
-        string replicate = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().First();
-        // The most recent comparison written in the current format ("networks" names T, P, R, T2, D);
-        // folders from TicketLab's earlier ticket-vs-dense comparison are skipped.
-        var folder = Directory.Exists(replicate)
-            ? Directory.EnumerateDirectories(replicate, "compare_*")
-                .Where(f => Directory.EnumerateFiles(f, "level_*.json").FirstOrDefault() is { } file && JsonNode.Parse(File.ReadAllText(file))?["networks"] is not null)
-                .OrderByDescending(Directory.GetLastWriteTimeUtc).FirstOrDefault()
-            : null;
-        if (folder is null) return null;
-        var levels = Directory.EnumerateFiles(folder, "level_*.json")
-            .Select(f => Analysis.LevelComparison.FromJson(JsonNode.Parse(File.ReadAllText(f))!)).OrderBy(l => l.Level).ToArray();
-        if (levels.Length == 0) return null;
+        var levels = LatestComparison(Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().First());
+        if (levels.Count == 0) return null;
         Series Line(string pair, string label, Func<Analysis.PairComparison, double> value)
         {
             var points = levels.Where(l => l.Pair(pair) is not null).ToArray();
-            return new Series(label, points.Select(l => 100 * l.Density).ToArray(), points.Select(l => value(l.Pair(pair)!)).ToArray());
+            return new Series(label, points.Select(l => l.Density).ToArray(), points.Select(l => DataNumbers.Derived(value(l.Pair(pair)!))).ToArray());
         }
-        var ticks = levels.Select(l => Math.Round(100 * l.Density, 1)).Distinct().ToArray();
-        Figure Make(string name, string title, string y, params Series[] series) =>
-            new(name, title, "weights remaining (%)", y, series.Where(s => s.X.Count > 0).ToArray()) { LogX = true, ReverseX = true, XTicks = ticks };
+        var (ticks, tickLabels) = RemainingTicks(levels.Select(l => l.Density));
+        Figure Make(string name, string title, string y, string column, bool percent, params Series[] series) =>
+            new(name, title, "weights remaining (%)", y, series.Where(s => s.X.Count > 0).ToArray())
+            {
+                LogX = true, ReverseX = true, XTicks = ticks, XTickLabels = tickLabels, XPercent = true, YPercent = percent,
+                XColumn = "fraction_remaining", YColumn = column,
+            };
         const string tp = Analysis.TicketComparison.TP, rp = Analysis.TicketComparison.RP, tt2 = Analysis.TicketComparison.TT2,
             td = Analysis.TicketComparison.TD, rd = Analysis.TicketComparison.RD;
         static double Normalized(Analysis.PairComparison p) => p.End.NormalizedL2Distance;
         var figures = new[]
         {
-            Make("distance_vs_remaining", "L2 distance between trained endpoints (surviving weights, / norm of the second)", "normalized L2 distance",
+            Make("distance_vs_remaining", "L2 distance between trained endpoints (surviving weights, / norm of the second)", "normalized L2 distance", "normalized_l2_distance", false,
                 Line(tp, "T-P: ticket vs pruning solution", Normalized), Line(rp, "R-P: scratch vs pruning solution", Normalized),
                 Line(tt2, "T-T2: noise floor (two retrains of the ticket)", Normalized), Line(td, "T-D: ticket vs dense", Normalized)),
-            Make("start_distance_vs_remaining", "L2 distance between starting points (/ norm of the second's end)", "normalized L2 distance",
+            Make("start_distance_vs_remaining", "L2 distance between starting points (/ norm of the second's end)", "normalized L2 distance", "start_normalized_l2_distance", false,
                 Line(tp, "T-P", p => p.Start.L2Distance / p.End.ReferenceNorm), Line(rp, "R-P", p => p.Start.L2Distance / p.End.ReferenceNorm)),
-            Make("barrier_vs_remaining", "Error barrier of linear interpolation between trained endpoints", "error barrier (percentage points)",
-                Line(tp, "T-P", p => 100 * p.Curve.ErrorBarrier), Line(rp, "R-P", p => 100 * p.Curve.ErrorBarrier),
-                Line(tt2, "T-T2 (noise floor)", p => 100 * p.Curve.ErrorBarrier), Line(td, "T-D", p => 100 * p.Curve.ErrorBarrier),
-                Line(rd, "R-D", p => 100 * p.Curve.ErrorBarrier)),
+            Make("barrier_vs_remaining", "Error barrier of linear interpolation between trained endpoints", "error barrier (percentage points)", "error_barrier", true,
+                Line(tp, "T-P", p => p.Curve.ErrorBarrier), Line(rp, "R-P", p => p.Curve.ErrorBarrier),
+                Line(tt2, "T-T2 (noise floor)", p => p.Curve.ErrorBarrier), Line(td, "T-D", p => p.Curve.ErrorBarrier),
+                Line(rd, "R-D", p => p.Curve.ErrorBarrier)),
         };
         var table = new ReportTable("Ticket vs pruning solution, per level (replicate 1)",
             ["level", "% remaining", "P error before / after fine-tuning", "L2 T-P start -> end", "L2 R-P end", "L2 T-T2 end", "angle T-P",

@@ -29,17 +29,29 @@ public class TrainingExperiment : ExperimentKind
     public override JsonObject? Hyperparameters(ExperimentRef experiment) =>
         new RunFolder(Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().First()).ReadHparams();
 
+    public override IEnumerable<ResultRow> Results(ExperimentRef experiment) =>
+        ReplicateFolders(experiment.Path)
+            .Select(r => (r.Replicate, Summary: TrainingSummary.Read(new RunFolder(r.Folder))))
+            .Where(r => r.Summary is not null)
+            .SelectMany(r => TrainingResults(experiment.Name, r.Replicate, "run", r.Summary!));
+
     public override Report Report(ExperimentStore store, ExperimentRef experiment, ReportOptions options)
     {
         var replicates = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().Select(d => new RunFolder(d)).Where(r => File.Exists(r.MetricsPath)).ToArray();
-        Series Metric(RunFolder run, string metric, double scale) =>
-            MetricsLog.Read(run.MetricsPath).Where(r => r.Name == metric).ToArray() is var rows
-                ? new Series($"{System.IO.Path.GetFileName(run.Path)} {metric}", rows.Select(r => (double)r.Step).ToArray(), rows.Select(r => scale * r.Value).ToArray())
-                : throw new InvalidOperationException();
+        Series Metric(RunFolder run, string metric, string label)
+        {
+            var rows = MetricsLog.Read(run.MetricsPath).Where(r => r.Name == metric).ToArray();
+            string replicate = System.IO.Path.GetFileName(run.Path).Replace('_', ' ');
+            return new Series(replicates.Length > 1 ? $"{replicate}: {label}" : label, rows.Select(r => (double)r.Step).ToArray(), rows.Select(r => r.Value).ToArray());
+        }
         var accuracy = new Figure("test_accuracy_vs_step", "Test accuracy during training", "training step (iterations)", "test accuracy (%)",
-            replicates.Select(r => Metric(r, "test_accuracy", 100)).ToArray());
+            replicates.Select(r => Metric(r, "test_accuracy", "test accuracy")).ToArray()) { YPercent = true, XColumn = "step", YColumn = "test_accuracy" };
         var loss = new Figure("loss_vs_step", "Loss during training", "training step (iterations)", "cross-entropy loss",
-            replicates.SelectMany(r => new[] { Metric(r, "test_loss", 1), Metric(r, "train_batch_loss", 1) with { Dashed = true } }).ToArray());
+            replicates.SelectMany(r => new[]
+            {
+                Metric(r, "test_loss", "test loss"),
+                Metric(r, MetricsLog.TrainLossEpochMean, "training loss (mean over the epoch)") with { Dashed = true },
+            }).ToArray()) { XColumn = "step", YColumn = "loss" };
         var summary = new ReportTable("Summary", ["replicate", "final test accuracy", "best test accuracy", "seconds per epoch", "images/s"],
             replicates.Select(r => TrainingSummary.Read(r) switch
             {
