@@ -41,9 +41,10 @@ public sealed record TrainingSummary
         ["best_test_accuracy_step"] = BestTestAccuracyStep,
         ["iterations"] = Iterations,
         ["iterations_per_epoch"] = IterationsPerEpoch,
-        ["seconds_per_epoch"] = Finite(SecondsPerEpoch),
-        ["images_per_second"] = Finite(ImagesPerSecond),
-        ["wall_seconds"] = Finite(WallSeconds),
+        // Timings are derived (ratios of clock readings): rounded, so that no float noise reaches the files.
+        ["seconds_per_epoch"] = Finite(Foundations.DataNumbers.Derived(SecondsPerEpoch)),
+        ["images_per_second"] = Finite(Foundations.DataNumbers.Derived(ImagesPerSecond)),
+        ["wall_seconds"] = Finite(Foundations.DataNumbers.Derived(WallSeconds)),
         ["diverged_at_step"] = DivergedAtStep,
         ["divergence_cause"] = DivergenceCause,
     };
