@@ -35,7 +35,10 @@ public sealed class StudyPlan
         Recipes = recipes;
         Units = units;
         ById = units.ToDictionary(u => u.Id);
+        neededBy = units.SelectMany(u => u.DependsOn.Select(d => (Dependency: d, Unit: u.Id))).ToLookup(p => p.Dependency, p => p.Unit);
     }
+
+    private readonly ILookup<string, string> neededBy;
 
     public Study Study { get; }
     public IReadOnlyList<Recipe> Recipes { get; }
@@ -48,8 +51,8 @@ public sealed class StudyPlan
         var found = new HashSet<string>();
         var queue = new Queue<string>([id]);
         while (queue.TryDequeue(out var next))
-            foreach (var unit in Units.Where(u => u.DependsOn.Contains(next)))
-                if (found.Add(unit.Id)) queue.Enqueue(unit.Id);
+            foreach (var unit in neededBy[next])
+                if (found.Add(unit)) queue.Enqueue(unit);
         return found;
     }
 
