@@ -115,7 +115,7 @@ internal static class AnalysisCommands
                 ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.ToJson()).ToArray()),
             };
             string sweepFile = Path.Combine(context.Store.Root, TicketLab.Analysis.RewindSweep.FileName(desc, stepList, count, interpolationOptions));
-            AtomicFile.WriteText(sweepFile, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteJson(sweepFile, json);
             WriteSweep(output, rows, $"Rewind sweep of {desc.RunName} (saved as {sweepFile})", stability);
             TrainingCommandSupport.WriteResults(output, context.Store, Path.GetFileName(sweepFile));
             if (output.Json) TrainingCommandSupport.PrintJson(output, json);

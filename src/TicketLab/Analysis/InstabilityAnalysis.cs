@@ -93,7 +93,7 @@ public static class InstabilityAnalysis
         // Loads the data first (a run that cannot start writes nothing) and refuses a start at the end.
         start.Training.RequireBeforeEnd(start.Step, LotteryRunner.IterationsPerEpoch(start.Training, context), start.Lottery is null ? "--start-step" : "--rewind-step");
         Directory.CreateDirectory(folder);
-        AtomicFile.WriteText(Path.Combine(folder, "..", "analysis.json"), start.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteJson(Path.Combine(folder, "..", "analysis.json"), start.ToJson());
 
         string curvePath = Path.Combine(folder, Experiments.ExperimentName.Of("interpolation", interpolation.ToJson()) + ".json");
         if (File.Exists(curvePath)) return FromJson(JsonNode.Parse(File.ReadAllText(curvePath))!, folder);
@@ -127,7 +127,7 @@ public static class InstabilityAnalysis
                 var result = new InstabilityResult(replicate, curve, copies[0].FinalTestAccuracy, copies[1].FinalTestAccuracy, folder);
                 var json = result.ToJson();
                 json["interpolation"] = interpolation.ToJson();
-                AtomicFile.WriteText(curvePath, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                AtomicFile.WriteJson(curvePath, json);
                 return result;
             }
             finally

@@ -169,7 +169,7 @@ public static class TicketComparison
             }
             var comparison = CompareLevel(lottery, replicate, level, layout, options, runOptions, context);
             Directory.CreateDirectory(folder);
-            AtomicFile.WriteText(path, comparison.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteJson(path, comparison.ToJson());
             results.Add(comparison);
         }
         return results;

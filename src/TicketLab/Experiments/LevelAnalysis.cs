@@ -84,7 +84,7 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
             ["analysis"] = Name, ["hparams"] = HparamJson.ToJson(hparams), ["lottery_run"] = job.Lottery.RunName,
             ["replicate"] = job.Replicate, ["level"] = job.Level, ["result"] = result.ToJson(),
         };
-        AtomicFile.WriteText(file, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteJson(file, json);
         return result;
     }
 

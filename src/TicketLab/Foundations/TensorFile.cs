@@ -238,6 +238,13 @@ public static class AtomicFile
         }
     }
 
+    // The store's JSON is read by people and tools, never embedded in HTML: no need to escape '+' or non-ASCII names.
+    private static readonly System.Text.Json.JsonSerializerOptions JsonOptions =
+        new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Writes a JSON document of the store: indented, unescaped where JSON allows, ending with a newline.</summary>
+    public static void WriteJson(string path, System.Text.Json.Nodes.JsonNode node) => WriteText(path, node.ToJsonString(JsonOptions) + "\n");
+
     public static void WriteText(string path, string text) =>
         Write(path, stream =>
         {

@@ -42,8 +42,6 @@ public static partial class OpenLthExport
 {
     [GeneratedRegex(@"^ep(?<ep>\d+)_it(?<it>\d+)$")] private static partial Regex LabelPattern();
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     // 0.286f as 0.286, not 0.28600001335144043: the float TicketLab normalizes with, in its shortest form.
     private static double Shortest(float value) => double.Parse(value.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
@@ -206,7 +204,7 @@ public static partial class OpenLthExport
             ["notes"] = notes,
         };
         string manifestPath = Path.Combine(folder, "export.json");
-        AtomicFile.WriteText(manifestPath, manifest.ToJsonString(Indented) + "\n");
+        AtomicFile.WriteJson(manifestPath, manifest);
         return new ExportedFiles(folder, statePath, safePath, maskPath, maskSafePath, manifestPath, stepLabel, model);
     }
 }

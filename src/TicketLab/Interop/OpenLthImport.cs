@@ -128,7 +128,7 @@ public static partial class OpenLthImport
             }
 
             var lotteryJson = new JsonObject { ["lottery_run"] = desc.RunName, ["lottery"] = desc.ToJson(), ["imported_from"] = "OpenLTH" };
-            AtomicFile.WriteText(Path.Combine(temporary, "lottery.json"), lotteryJson.ToJsonString(Indented));
+            AtomicFile.WriteJson(Path.Combine(temporary, "lottery.json"), lotteryJson);
             var record = new JsonObject
             {
                 ["format"] = "TicketLab import of an OpenLTH lottery run (facebookresearch/open_lth)",
@@ -145,7 +145,7 @@ public static partial class OpenLthImport
                 ["files"] = files,
                 ["notes"] = new JsonArray(notes.Distinct().Select(n => (JsonNode)n).ToArray()),
             };
-            AtomicFile.WriteText(Path.Combine(temporary, "import.json"), record.ToJsonString(Indented));
+            AtomicFile.WriteJson(Path.Combine(temporary, "import.json"), record);
             Directory.Move(temporary, target);
         }
         finally
@@ -163,8 +163,6 @@ public static partial class OpenLthImport
             + $"with {perEpoch} iterations per epoch, as TicketLab's {desc.Training.Dataset.DatasetName} gives at batch size {desc.Training.Dataset.BatchSize}); "
             + (saved.Length == 0 ? "the level has no saved weights at all." : $"found {string.Join(", ", saved)}. Level 0 has not finished, or OpenLTH trained on other data.");
     }
-
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static LevelResult ImportLevel(string replicateFolder, int replicate, int level, string main, LotteryLayout layout, OpenLthDesc mapped,
         TicketModel model, Step start, Step end, RunContext context, JsonArray files, List<string> notes)

@@ -31,7 +31,7 @@ public static class LotteryRunner
         desc.Training.RequireBeforeEnd(desc.Lottery.RewindStep, IterationsPerEpoch(desc.Training, context), "--rewind-step");
         EffectiveRates(desc, context); // a pruning flag that cannot take effect is refused before level 0 trains
         Directory.CreateDirectory(layout.Path);
-        AtomicFile.WriteText(Path.Combine(layout.Path, "lottery.json"), lotteryJson.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteJson(Path.Combine(layout.Path, "lottery.json"), lotteryJson);
 
         var results = new List<LevelResult>();
         for (int level = 0; level <= levels; level++)

@@ -112,7 +112,7 @@ public sealed class Mask : IDisposable
             ["sparsity"] = Sparsity,
             ["tensors"] = perTensor,
         };
-        AtomicFile.WriteText(summaryPath, summary.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteJson(summaryPath, summary);
     }
 
     /// <summary>

@@ -38,8 +38,5 @@ public sealed class RunFolder(string path)
     /// <summary>hparams.json as an object, or null if absent; a file that is not a JSON object is an error naming it.</summary>
     public JsonObject? ReadHparams() => JsonRead.ObjectFile(HparamsPath);
 
-    // The store's JSON is read by people and tools, never embedded in HTML: no need to escape '+' or non-ASCII names.
-    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    public void WriteJson(string file, JsonNode node) => AtomicFile.WriteText(file, node.ToJsonString(WriteOptions) + "\n");
+    public void WriteJson(string file, JsonNode node) => AtomicFile.WriteJson(file, node);
 }

@@ -90,7 +90,7 @@ public sealed class UnitRecord
                 ["ended"] = a.Ended?.ToString("O", CultureInfo.InvariantCulture), ["exit_code"] = a.ExitCode, ["slurm_job"] = a.SlurmJob,
             }).ToArray()),
         };
-        AtomicFile.WriteText(RecordPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+        AtomicFile.WriteJson(RecordPath, json);
     }
 }
 
