@@ -55,7 +55,7 @@ public abstract class ExperimentKind
         string name = System.IO.Path.GetFileName(path).Replace(".json", "");
         if (StoredAsFile) return [Guarded(name, null, path, () => ListFile(name, path))];
         return Directory.EnumerateDirectories(path, "replicate_*").Order()
-            .Select(folder => (Folder: folder, Number: int.TryParse(System.IO.Path.GetFileName(folder)["replicate_".Length..], out int r) ? r : (int?)null))
+            .Select(folder => (Folder: folder, Number: ExperimentStore.ReplicateNumber(folder)))
             .Select(r => Guarded(name, r.Number, r.Folder, () => ListReplicate(name, r.Number, new RunFolder(r.Folder))))
             .ToArray();
     }
@@ -130,12 +130,7 @@ public abstract class ExperimentKind
     }
 
     /// <summary>The replicate folders of an experiment with their numbers, in order.</summary>
-    protected static IEnumerable<(int Replicate, string Folder)> ReplicateFolders(string experiment) =>
-        Directory.Exists(experiment)
-            ? Directory.EnumerateDirectories(experiment, "replicate_*")
-                .Select(d => (Number: int.TryParse(System.IO.Path.GetFileName(d)["replicate_".Length..], out int r) ? r : -1, Folder: d))
-                .Where(r => r.Number > 0).OrderBy(r => r.Number)
-            : [];
+    protected static IEnumerable<(int Replicate, string Folder)> ReplicateFolders(string experiment) => ExperimentStore.Replicates(experiment);
 
     protected static bool AnyRunning(string folder) =>
         Directory.Exists(folder) && Directory.EnumerateDirectories(folder).Any(f => RunLock.IsHeld(f));

@@ -87,9 +87,7 @@ public static partial class OpenLthExport
             return (folder, string.Join("-", parts.TakeLast(4)));
         }
         var experiment = ExperimentRef.Resolve(store, target);
-        int replicate = request.Replicate
-            ?? (Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(target))) is var name && name.StartsWith("replicate_", StringComparison.Ordinal)
-                && int.TryParse(name["replicate_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int r) ? r : 1);
+        int replicate = request.Replicate ?? ExperimentStore.ReplicateNumber(Path.GetFullPath(target)) ?? 1;
         string replicateFolder = Path.Combine(experiment.Path, $"replicate_{replicate}");
         if (!Directory.Exists(replicateFolder))
             throw new HparamException("--replicate", $"{experiment.Name} has no replicate {replicate} (found: {string.Join(", ", Directory.EnumerateDirectories(experiment.Path, "replicate_*").Select(Path.GetFileName).Order())}).");

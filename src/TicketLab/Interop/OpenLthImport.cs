@@ -62,11 +62,8 @@ public static partial class OpenLthImport
 
     private static (int Number, string Folder)[] ReplicateFolders(string folder)
     {
-        static int? Number(string path) => Path.GetFileName(path) is var name && name.StartsWith("replicate_", StringComparison.Ordinal)
-            && int.TryParse(name["replicate_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : null;
-        if (Number(folder) is { } single) return [(single, folder)];
-        var found = Directory.EnumerateDirectories(folder, "replicate_*").Select(d => (Number: Number(d), Folder: d))
-            .Where(r => r.Number is not null).Select(r => (r.Number!.Value, r.Folder)).OrderBy(r => r.Value).ToArray();
+        if (ExperimentStore.ReplicateNumber(folder) is { } single) return [(single, folder)];
+        var found = ExperimentStore.Replicates(folder).ToArray();
         if (found.Length == 0)
             throw new InvalidDataException($"{folder}: not an OpenLTH lottery run (expected lottery_<hash>/replicate_N/level_L/main/, or one replicate_N folder).");
         return found;

@@ -60,8 +60,7 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
     {
         string experiment = store.ExperimentFolder(runName);
         if (!Directory.Exists(experiment)) throw new DirectoryNotFoundException($"{experiment}: no such lottery run in the store.");
-        var replicates = Directory.EnumerateDirectories(experiment, "replicate_*")
-            .Select(d => int.TryParse(Path.GetFileName(d)["replicate_".Length..], out int r) ? r : -1).Where(r => r > 0).Order().ToArray();
+        var replicates = ExperimentStore.Replicates(experiment).Select(r => r.Number).ToArray();
         var finals = new SortedDictionary<int, Dictionary<string, (List<double> Final, List<double> Best, List<bool> Diverged)>>();
         var density = new Dictionary<int, double>();
         foreach (int replicate in replicates)

@@ -51,6 +51,20 @@ public sealed class ExperimentStore(string root)
 
     public string ReplicateFolder(string runName, int replicate) => Path.Combine(Root, runName, $"replicate_{replicate}");
 
+    /// <summary>The replicate number a folder's name gives (<c>replicate_3</c>: 3), or null when it names none.</summary>
+    public static int? ReplicateNumber(string folder) =>
+        Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)) is var name && name.StartsWith("replicate_", StringComparison.Ordinal)
+        && int.TryParse(name["replicate_".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0
+            ? n : null;
+
+    /// <summary>The replicate folders of an experiment folder, with their numbers, in numeric order (none when it does not exist).</summary>
+    public static IReadOnlyList<(int Number, string Folder)> Replicates(string experimentFolder) =>
+        Directory.Exists(experimentFolder)
+            ? Directory.EnumerateDirectories(experimentFolder, "replicate_*")
+                .Select(d => (Number: ReplicateNumber(d), Folder: d)).Where(r => r.Number is not null)
+                .Select(r => (r.Number!.Value, r.Folder)).OrderBy(r => r.Value).ToArray()
+            : [];
+
     /// <summary>Every replicate folder in the store with a readable hparams.json.</summary>
     public IEnumerable<RunFolder> Runs()
     {
