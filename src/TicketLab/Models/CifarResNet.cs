@@ -43,10 +43,11 @@ public sealed class CifarResNet : TicketModel
 
     public override Tensor forward(Tensor input)
     {
-        var x = functional.relu(bn.forward(conv.forward(input)));
-        x = blocks.forward(x);
-        x = functional.adaptive_avg_pool2d(x, 1).flatten(1);
-        return fc.forward(x);
+        // In-place ReLU after batch norm is safe for autograd: batch norm's backward uses its input, not its output.
+        var x = conv.forward(input).Consume(bn.forward).relu_();
+        x = x.Consume(blocks.forward);
+        x = x.Consume(t => functional.adaptive_avg_pool2d(t, 1)).Consume(t => t.flatten(1));
+        return x.Consume(fc.forward);
     }
 
     private sealed class Block : Module<Tensor, Tensor>
@@ -68,9 +69,11 @@ public sealed class CifarResNet : TicketModel
 
         public override Tensor forward(Tensor x)
         {
-            var y = functional.relu(bn1.forward(conv1.forward(x)));
-            y = bn2.forward(conv2.forward(y));
-            return functional.relu(y + (shortcut?.forward(x) ?? x));
+            var y = conv1.forward(x).Consume(bn1.forward).relu_().Consume(conv2.forward).Consume(bn2.forward);
+            // The residual sum goes into batch norm's output, which nothing saved: the same values as y + shortcut, one tensor fewer.
+            if (shortcut is null) y.add_(x);
+            else using (var projected = shortcut.forward(x)) y.add_(projected);
+            return y.relu_();
         }
     }
 }

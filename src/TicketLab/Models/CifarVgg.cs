@@ -42,7 +42,7 @@ public sealed class CifarVgg : TicketModel
             }
             list.Add(($"{list.Count}", Conv2d(channels, filters, 3, padding: 1)));
             list.Add(($"{list.Count}", BatchNorm2d(filters)));
-            list.Add(($"{list.Count}", ReLU()));
+            list.Add(($"{list.Count}", ReLU(inplace: true))); // in place: batch norm's backward needs its input, not its output
             channels = filters;
         }
         layers = Sequential(list);

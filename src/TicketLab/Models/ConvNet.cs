@@ -39,14 +39,14 @@ public sealed class ConvNet : TicketModel
 
     public override Tensor forward(Tensor input)
     {
-        var x = input;
+        var x = input.alias(); // a handle of our own, so that every step below can consume its input
         for (int i = 0; i < conv_layers.Count; i++)
         {
-            x = functional.relu(conv_layers[i].forward(x));
-            if (i % 2 == 1) x = functional.max_pool2d(x, 2);
+            x = x.Consume(conv_layers[i].forward).relu_();
+            if (i % 2 == 1) x = x.Consume(t => functional.max_pool2d(t, 2));
         }
-        x = x.flatten(1);
-        foreach (var layer in fc_layers) x = functional.relu(layer.forward(x));
-        return fc.forward(x);
+        x = x.Consume(t => t.flatten(1));
+        foreach (var layer in fc_layers) x = x.Consume(layer.forward).relu_();
+        return x.Consume(fc.forward);
     }
 }
