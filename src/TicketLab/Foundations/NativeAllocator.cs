@@ -11,17 +11,25 @@ namespace TicketLab.Foundations;
 /// megabytes, so every step pays again for page faults and zeroing. Issue 13 measured ResNet-20
 /// 3.3 times slower with 2.7 million minor faults in 60 steps. Raising the mmap threshold to
 /// 32 MiB (the most glibc accepts) and the trim threshold to 2 GiB keeps those blocks in the heap
-/// for reuse. This runs when the TicketLab assembly loads, so the CLI, the tests and library users
-/// all get it; a user's own MALLOC_*_ or GLIBC_TUNABLES settings win.
+/// for reuse. Blocks over 32 MiB (a ResNet-20 activation at an evaluation batch of 1,000 is
+/// 64 MiB) would still be mapped afresh each time, so mmap is turned off for blocks as well
+/// (M_MMAP_MAX = 0): evaluation ran 1.35 times faster for about 200 MiB more peak memory.
+/// This runs when the TicketLab assembly loads, so the CLI, the tests and library users all get
+/// it; a user's own MALLOC_*_ or GLIBC_TUNABLES settings win.
 /// </summary>
 public static class NativeAllocator
 {
     private const int MTrimThreshold = -1;
     private const int MMmapThreshold = -3;
+    private const int MMmapMax = -4;
     public const int MmapThresholdBytes = 32 << 20;
     public const int TrimThresholdBytes = int.MaxValue;
 
-    /// <summary>Whether glibc accepted both settings (false off glibc, or when the user set their own).</summary>
+    /// <summary>Environment variables through which a user tunes glibc's allocator; when any is set, TicketLab leaves it alone.</summary>
+    public static IReadOnlyList<string> UserSettingVariables { get; } =
+        ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_MAX_", "MALLOC_TOP_PAD_", "GLIBC_TUNABLES"];
+
+    /// <summary>Whether glibc accepted all three settings (false off glibc, or when the user set their own).</summary>
     public static bool Configured { get; private set; }
 
     [ModuleInitializer]
@@ -29,11 +37,11 @@ public static class NativeAllocator
     internal static void Configure()
     {
         if (!OperatingSystem.IsLinux()) return;
-        foreach (var variable in new[] { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES", "MALLOC_TOP_PAD_" })
-            if (Environment.GetEnvironmentVariable(variable) is not null) return;
+        if (UserSettingVariables.Any(variable => Environment.GetEnvironmentVariable(variable) is not null)) return;
         try
         {
-            Configured = mallopt(MTrimThreshold, TrimThresholdBytes) == 1 & mallopt(MMmapThreshold, MmapThresholdBytes) == 1;
+            Configured = mallopt(MTrimThreshold, TrimThresholdBytes) == 1 & mallopt(MMmapThreshold, MmapThresholdBytes) == 1
+                & mallopt(MMmapMax, 0) == 1;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
