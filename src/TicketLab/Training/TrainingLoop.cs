@@ -93,7 +93,7 @@ public sealed class TrainingLoop
             {
                 var (images, labels) = Batches.At(step);
                 OptimizerFactory.SetLearningRate(Optimizer, lr);
-                Optimizer.zero_grad();
+                OptimizerFactory.ClearGradients(Optimizer);
                 var logits = Model.forward(images);
                 var loss = nn.functional.cross_entropy(logits, labels);
                 float lossValue = loss.item<float>();
