@@ -144,6 +144,8 @@ public sealed class TimingCallback : ITrainingCallback
     private long images;
     private int iterationsPerEpoch = 1;
 
+    private readonly List<double> epochStarts = [];
+
     public void AtStep(TrainingState state)
     {
         if (firstIteration < 0)
@@ -153,8 +155,27 @@ public sealed class TimingCallback : ITrainingCallback
             wall.Start();
         }
         lastIteration = state.Step.Iteration;
+        // This callback runs last, so the mark falls after the evaluations at this step: an epoch's span includes the evaluation that ends it.
+        if (state.Step.IsEpochStart || state.IsEnd) epochStarts.Add(wall.Elapsed.TotalSeconds);
         if (state.IsEnd) wall.Stop();
         else iterations.Start();
+    }
+
+    /// <summary>
+    /// Median wall seconds of the whole epochs after the first (evaluation included): a steady
+    /// figure to compare with other programs, without the first epoch's one-off costs (kernel
+    /// selection, page faults, JIT). With a single whole epoch, that epoch; NaN when there is none.
+    /// </summary>
+    public double MedianEpochSeconds
+    {
+        get
+        {
+            var epochs = epochStarts.Zip(epochStarts.Skip(1), (start, end) => end - start).ToArray();
+            // A resumed run's first span may be part of an epoch: it is the one dropped.
+            var steady = (epochs.Length > 1 ? epochs[1..] : epochs).Order().ToArray();
+            return steady.Length == 0 ? double.NaN
+                : steady.Length % 2 == 1 ? steady[steady.Length / 2] : (steady[steady.Length / 2 - 1] + steady[steady.Length / 2]) / 2;
+        }
     }
 
     public void AfterIteration(TrainingState state, IterationResult result)

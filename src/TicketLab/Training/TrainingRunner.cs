@@ -172,6 +172,7 @@ public static class TrainingRunner
             Iterations = divergence?.Step.Iteration ?? end.Iteration,
             IterationsPerEpoch = perEpoch,
             SecondsPerEpoch = timing.SecondsPerEpoch,
+            MedianEpochSeconds = timing.MedianEpochSeconds,
             ImagesPerSecond = timing.ImagesPerSecond,
             WallSeconds = timing.WallSeconds,
             DivergedAtStep = divergence?.Step.Iteration,

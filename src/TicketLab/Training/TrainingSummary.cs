@@ -18,6 +18,8 @@ public sealed record TrainingSummary
     public required long Iterations { get; init; }
     public required int IterationsPerEpoch { get; init; }
     public double SecondsPerEpoch { get; init; }
+    /// <summary>Median seconds of the whole epochs after the first (see <see cref="TimingCallback.MedianEpochSeconds"/>).</summary>
+    public double MedianEpochSeconds { get; init; } = double.NaN;
     public double ImagesPerSecond { get; init; }
     public double WallSeconds { get; init; }
     public bool AlreadyFinished { get; init; }
@@ -43,6 +45,7 @@ public sealed record TrainingSummary
         ["iterations_per_epoch"] = IterationsPerEpoch,
         // Timings are derived (ratios of clock readings): rounded, so that no float noise reaches the files.
         ["seconds_per_epoch"] = Finite(Foundations.DataNumbers.Derived(SecondsPerEpoch)),
+        ["median_epoch_seconds"] = Finite(Foundations.DataNumbers.Derived(MedianEpochSeconds)),
         ["images_per_second"] = Finite(Foundations.DataNumbers.Derived(ImagesPerSecond)),
         ["wall_seconds"] = Finite(Foundations.DataNumbers.Derived(WallSeconds)),
         ["diverged_at_step"] = DivergedAtStep,
@@ -71,6 +74,7 @@ public sealed record TrainingSummary
             Iterations = JsonRead.Integer(json, "iterations", path),
             IterationsPerEpoch = (int)JsonRead.Integer(json, "iterations_per_epoch", path),
             SecondsPerEpoch = JsonRead.NumberOrNull(json, "seconds_per_epoch", path) ?? double.NaN,
+            MedianEpochSeconds = JsonRead.NumberOrNull(json, "median_epoch_seconds", path) ?? double.NaN,
             ImagesPerSecond = JsonRead.NumberOrNull(json, "images_per_second", path) ?? double.NaN,
             WallSeconds = JsonRead.NumberOrNull(json, "wall_seconds", path) ?? 0,
             DivergedAtStep = diverged,
