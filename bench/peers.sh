@@ -1,40 +1,72 @@
 #!/usr/bin/env bash
 # TicketLab against PyTorch, measured in this one invocation, the two sides in turn (A B A B ...)
-# at 1 and 2 threads: LeNet-300-100 epoch on Fashion-MNIST (s/epoch, test evaluation included),
-# and ResNet-20 / VGG-16 training step (batch 128) and evaluation (batch 1000) in images/s.
+# at 1 and 2 threads:
+# - LeNet-300-100 on Fashion-MNIST, s/epoch with test evaluation: the `ticketlab train` command as a
+#   user runs it (median of epochs 2..N from its summary.json) and the bench loop, against a plain
+#   PyTorch loop (median of epochs 2..N);
+# - ResNet-20 / VGG-16 training step (batch 128) and evaluation (batch 1000) in images/s, and the
+#   peak resident memory (VmHWM) of the training-step processes.
 # The PyTorch side is Debian's python3-torch (install it and libopenblas0-openmp first); each side's
 # BLAS is printed, and PyTorch runs both as installed and with TicketLab's allocator settings.
-# Prints a table of medians over ROUNDS and the ratios; for s/epoch lower is better, for images/s higher.
-# Usage: bench/peers.sh [ROUNDS=3] [DATA=/usr/share/datasets/fashion-mnist]
+# Prints a table of medians over ROUNDS and the ratios: for s/epoch and MiB lower is better, for
+# images/s higher.
+# Usage: bench/peers.sh [ROUNDS=3] [DATA=/usr/share/datasets/fashion-mnist] [ROWS=lenet,conv]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-rounds=${1:-3}; data=${2:-/usr/share/datasets/fashion-mnist}
+rounds=${1:-3}; data=${2:-/usr/share/datasets/fashion-mnist}; rows=${3:-lenet,conv}
 bench=bench/TicketLab.Bench/bin/Release/net10.0/TicketLab.Bench.dll
+cli=src/TicketLab.Cli/bin/Release/net10.0/TicketLab.Cli.dll
 [ -f "$bench" ] || dotnet build -c Release bench/TicketLab.Bench >/dev/null
+[ -f "$cli" ] || dotnet build -c Release src/TicketLab.Cli >/dev/null
 py=/usr/bin/python3
-echo "# $(date -u +%FT%TZ), $(nproc) cores; TicketLab: libtorch 2.10 (TorchSharp 0.107), its own bundled kernels;"
+scratch=$(mktemp -d); trap 'rm -rf "$scratch"' EXIT
+echo "# $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); TicketLab: libtorch 2.10 (TorchSharp 0.107), its bundled MKL and oneDNN;"
 echo "# PyTorch: $($py -c 'import torch; print(torch.__version__)'), BLAS via libblas.so.3 -> $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo '?')"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # PyTorch as a user runs it, and given the allocator settings TicketLab applies to itself at load.
-malloc=(env MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647)
+malloc=(env MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647 MALLOC_MMAP_MAX_=0)
 figure() { awk '/images\/s|seconds per epoch/ {print ($NF == "images/s") ? $(NF-1) : $NF}'; }
-row() { # name unit ticketlab-command -- pytorch-command
-  local name=$1 unit=$2; shift 2; local t=() p=() sep=0
+memory() { awk '/peak resident memory/ {print $(NF-1)}'; }
+
+# `ticketlab train` as a user runs it, into a fresh store each time; prints its steady seconds per epoch.
+cli_lenet() { # threads epochs
+  local root; root=$(mktemp -d -p "$scratch")
+  dotnet "$cli" train --preset lenet_300_100 --epochs "$2" --threads "$1" --root "$root" --data-dir "$data" --quiet >/dev/null
+  echo "ticketlab train, $1 thread(s): median seconds per epoch $($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["median_epoch_seconds"])' "$root"/train_*/replicate_1/summary.json)"
+}
+
+ratio() { echo "$1 / $2" | bc -l; }
+# row NAME UNIT [--memory] TICKETLAB-COMMAND -- PYTORCH-COMMAND: the sides in turn, ROUNDS times.
+row() {
+  local name=$1 unit=$2; shift 2; local with_memory=0
+  if [ "$1" = "--memory" ]; then with_memory=1; shift; fi
+  local t=() p=() sep=0
   for a in "$@"; do if [ "$a" = "--" ]; then sep=1; elif [ $sep = 0 ]; then t+=("$a"); else p+=("$a"); fi; done
-  local tv=() pv=() mv=()
+  local tv=() pv=() mv=() tmem=() pmem=() mmem=() out
   for ((r = 0; r < rounds; r++)); do
-    tv+=("$("${t[@]}" | figure)"); pv+=("$("${p[@]}" | figure)"); mv+=("$("${malloc[@]}" "${p[@]}" | figure)")
+    out=$("${t[@]}"); tv+=("$(figure <<<"$out")"); tmem+=("$(memory <<<"$out")")
+    out=$("${p[@]}"); pv+=("$(figure <<<"$out")"); pmem+=("$(memory <<<"$out")")
+    out=$("${malloc[@]}" "${p[@]}"); mv+=("$(figure <<<"$out")"); mmem+=("$(memory <<<"$out")")
   done
   local tm pm mm; tm=$(printf '%s\n' "${tv[@]}" | median); pm=$(printf '%s\n' "${pv[@]}" | median); mm=$(printf '%s\n' "${mv[@]}" | median)
-  printf '| %s | %s | %s | %s | %s | %.2f | %.2f |\n' "$name" "$unit" "$tm" "$pm" "$mm" "$(echo "$tm / $pm" | bc -l)" "$(echo "$tm / $mm" | bc -l)"
+  printf '| %s | %s | %s | %s | %s | %.2f | %.2f |\n' "$name" "$unit" "$tm" "$pm" "$mm" "$(ratio "$tm" "$pm")" "$(ratio "$tm" "$mm")"
+  if [ $with_memory = 1 ]; then
+    tm=$(printf '%s\n' "${tmem[@]}" | median); pm=$(printf '%s\n' "${pmem[@]}" | median); mm=$(printf '%s\n' "${mmem[@]}" | median)
+    printf '| %s, peak memory | MiB (lower is better) | %s | %s | %s | %.2f | %.2f |\n' "$name" "$tm" "$pm" "$mm" "$(ratio "$tm" "$pm")" "$(ratio "$tm" "$mm")"
+  fi
 }
 echo "| measurement | unit | TicketLab | PyTorch | PyTorch + allocator settings | TicketLab / PyTorch | TicketLab / PyTorch + settings |"
 echo "|---|---|---|---|---|---|---|"
 for threads in 1 2; do
-  row "LeNet-300-100 epoch, $threads thread(s)" "s/epoch (lower is better)" env BENCH_THREADS=$threads dotnet $bench epoch 4 -- $py bench/peers/pytorch_lenet.py "$data" $threads 4
-  for model in resnet_20 vgg_16; do
-    steps=$([ $model = vgg_16 ] && echo 4 || echo 12); eval_steps=$([ $model = vgg_16 ] && echo 2 || echo 6)
-    row "$model training step, $threads thread(s)" "images/s" env BENCH_THREADS=$threads dotnet $bench conv $model step $steps -- $py bench/peers/pytorch_convnets.py $model step $threads $steps
-    row "$model evaluation, $threads thread(s)" "images/s" env BENCH_THREADS=$threads dotnet $bench conv $model eval $eval_steps -- $py bench/peers/pytorch_convnets.py $model eval $threads $eval_steps
-  done
+  if [[ $rows == *lenet* ]]; then
+    row "LeNet-300-100 epoch, \`ticketlab train\`, $threads thread(s)" "s/epoch (lower is better)" cli_lenet $threads 4 -- $py bench/peers/pytorch_lenet.py "$data" $threads 4
+    row "LeNet-300-100 epoch, bench loop, $threads thread(s)" "s/epoch (lower is better)" env BENCH_THREADS=$threads dotnet $bench epoch 4 -- $py bench/peers/pytorch_lenet.py "$data" $threads 4
+  fi
+  if [[ $rows == *conv* ]]; then
+    for model in resnet_20 vgg_16; do
+      steps=$([ $model = vgg_16 ] && echo 4 || echo 12); eval_steps=$([ $model = vgg_16 ] && echo 2 || echo 6)
+      row "$model training step, $threads thread(s)" "images/s" --memory env BENCH_THREADS=$threads dotnet $bench conv $model step $steps -- $py bench/peers/pytorch_convnets.py $model step $threads $steps
+      row "$model evaluation, $threads thread(s)" "images/s" env BENCH_THREADS=$threads dotnet $bench conv $model eval $eval_steps -- $py bench/peers/pytorch_convnets.py $model eval $threads $eval_steps
+    done
+  fi
 done

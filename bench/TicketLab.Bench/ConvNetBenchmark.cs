@@ -25,7 +25,8 @@ internal static class ConvNetBenchmark
         var recipe = Presets.Get(name);
         using var model = ModelRegistry.Create(recipe.Model, new InputSpec(3, 32, 32, 10), 1);
         using var optimizer = OptimizerFactory.Create(recipe.Training, model.parameters());
-        using var images = randn(batch, 3, 32, 32);
+        using var images0 = randn(batch, 3, 32, 32);
+        using var images = Environment.GetEnvironmentVariable("BENCH_CHANNELS_LAST") == "1" ? images0.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : images0.alias();
         using var labels = randint(0, 10, batch);
         if (training) model.train(); else model.eval();
         void Step()
@@ -33,7 +34,7 @@ internal static class ConvNetBenchmark
             using var scope = NewDisposeScope();
             if (training)
             {
-                optimizer.zero_grad();
+                OptimizerFactory.ClearGradients(optimizer);
                 nn.functional.cross_entropy(model.forward(images), labels).backward();
                 optimizer.step();
             }
@@ -55,6 +56,7 @@ internal static class ConvNetBenchmark
         long parameters = model.parameters().Sum(p => p.numel());
         Console.WriteLine($"ticketlab {name} {(training ? "step" : "eval")}, batch {batch}, {torch.get_num_threads()} thread(s), {parameters} parameters: "
             + $"median {median * 1000:F1} ms -> {batch / median:F0} images/s");
+        Console.WriteLine(PeakMemory.Describe());
         return 0;
     }
 }

@@ -43,7 +43,7 @@ internal static class EpochBenchmark
                 var (images, labels) = batches.At(step);
                 phase[0] += Lap(clock);
                 OptimizerFactory.SetLearningRate(optimizer, schedule.At(step));
-                optimizer.zero_grad();
+                OptimizerFactory.ClearGradients(optimizer);
                 var logits = model.forward(images);
                 var loss = nn.functional.cross_entropy(logits, labels);
                 phase[1] += Lap(clock);
@@ -70,6 +70,7 @@ internal static class EpochBenchmark
             Console.WriteLine("where the time goes (mean per epoch, epochs 2..):");
             for (int k = 0; k < phases.Length; k++) Console.WriteLine($"  {phases[k],-16} {totals[k] / steady.Length:F3} s");
         }
+        Console.WriteLine(PeakMemory.Describe());
         // No peer figure is printed from memory: bench/peers.sh runs the PyTorch peer in the same invocation.
         return 0;
     }

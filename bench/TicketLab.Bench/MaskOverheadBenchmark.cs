@@ -40,7 +40,7 @@ internal static class MaskOverheadBenchmark
             {
                 using var scope = NewDisposeScope();
                 var (images, labels) = batches.At(new Step(iteration % (batches.IterationsPerEpoch * 10), batches.IterationsPerEpoch));
-                optimizer.zero_grad();
+                OptimizerFactory.ClearGradients(optimizer);
                 nn.functional.cross_entropy(model.forward(images), labels).backward();
                 c?.BeforeOptimizerStep();
                 optimizer.step();

@@ -11,6 +11,7 @@ var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>
     ["mask-overhead"] = ("slowdown of a masked lenet_300_100 training step vs an unmasked one [rounds=6]", MaskOverheadBenchmark.Run),
     ["data"] = ("Fashion-MNIST read/load time and CIFAR augmentation per batch", DataBenchmark.Run),
     ["resnet-step"] = ("images/s of a resnet_20 training step at batch 128 on CPU [steps=20]", ConvNetBenchmark.ResNetStep),
+    ["interpolate"] = ("seconds of a 30-point interpolation of two resnet_20s on 10,000 test images, batch norm re-estimated at each point [points=30 model=resnet_20]", InterpolationBenchmark.Run),
     ["conv"] = ("images/s of resnet_20|vgg_16, a training step (batch 128) or an evaluation (batch 1000) [model=resnet_20 step|eval steps=20]", ConvNetBenchmark.Run),
 };
 

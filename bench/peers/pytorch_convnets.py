@@ -1,7 +1,7 @@
 """PyTorch peer of `TicketLab.Bench conv`: images/s of a CIFAR ResNet-20 or VGG-16 (OpenLTH's
 architectures) training step (batch 128, SGD momentum 0.9, wd 1e-4, train mode) or evaluation
 (batch 1000, no grad). Usage: python3 pytorch_convnets.py resnet_20|vgg_16 step|eval THREADS [STEPS]"""
-import sys, time, statistics
+import resource, sys, time, statistics
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -98,6 +98,8 @@ def main():
     median = statistics.median(times)
     print(f"pytorch {torch.__version__} {name} {mode}, batch {batch}, {threads} thread(s), {params} parameters: "
           f"median {median * 1000:.1f} ms -> {batch / median:.0f} images/s")
+    # ru_maxrss is in KiB on Linux: the same figure (VmHWM) as TicketLab's bench prints.
+    print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == '__main__':

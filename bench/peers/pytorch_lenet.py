@@ -2,7 +2,7 @@
 the lenet_300_100 preset does (whole dataset as one tensor, index_select batches of 128 in a seeded
 random order, SGD lr 0.1, test evaluation in batches of 1000 every epoch).
 Usage: python3 pytorch_lenet.py DATA_DIR THREADS [EPOCHS]"""
-import gzip, os, sys, time, statistics
+import gzip, os, resource, sys, time, statistics
 import numpy as np
 import torch
 import torch.nn as nn
@@ -53,6 +53,7 @@ def main():
         print(f"epoch {epoch + 1}: {seconds[-1]:.3f} s, test accuracy {correct / len(test_y):.4f}")
     steady = seconds[1:] or seconds
     print(f"pytorch {torch.__version__} lenet_300_100, {threads} thread(s): median seconds per epoch (epochs 2..{epochs}): {statistics.median(steady):.3f}")
+    print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == '__main__':
