@@ -44,7 +44,7 @@ public sealed class CifarResNet : TicketModel
     public override Tensor forward(Tensor input)
     {
         // In-place ReLU after batch norm is safe for autograd: batch norm's backward uses its input, not its output.
-        var x = conv.forward(input).Consume(bn.forward).relu_();
+        var x = Intermediates.ChannelsLast(input).Consume(conv.forward).Consume(bn.forward).relu_();
         x = x.Consume(blocks.forward);
         x = x.Consume(t => functional.adaptive_avg_pool2d(t, 1)).Consume(t => t.flatten(1));
         return x.Consume(fc.forward);

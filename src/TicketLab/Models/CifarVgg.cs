@@ -54,8 +54,8 @@ public sealed class CifarVgg : TicketModel
 
     public override Tensor forward(Tensor input)
     {
-        var x = layers.forward(input);
-        x = functional.adaptive_avg_pool2d(x, 1).flatten(1);
-        return fc.forward(x);
+        var x = Intermediates.ChannelsLast(input).Consume(layers.forward);
+        x = x.Consume(t => functional.adaptive_avg_pool2d(t, 1)).Consume(t => t.flatten(1));
+        return x.Consume(fc.forward);
     }
 }

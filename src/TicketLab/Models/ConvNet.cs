@@ -39,7 +39,7 @@ public sealed class ConvNet : TicketModel
 
     public override Tensor forward(Tensor input)
     {
-        var x = input.alias(); // a handle of our own, so that every step below can consume its input
+        var x = Intermediates.ChannelsLast(input);
         for (int i = 0; i < conv_layers.Count; i++)
         {
             x = x.Consume(conv_layers[i].forward).relu_();
