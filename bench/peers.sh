@@ -24,7 +24,7 @@ echo "# $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinf
 echo "# PyTorch: $($py -c 'import torch; print(torch.__version__)'), BLAS via libblas.so.3 -> $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo '?')"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # PyTorch as a user runs it, and given the allocator settings TicketLab applies to itself at load.
-malloc=(env MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647 MALLOC_MMAP_MAX_=0)
+malloc=(env MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647)
 figure() { awk '/images\/s|seconds per epoch/ {print ($NF == "images/s") ? $(NF-1) : $NF}'; }
 memory() { awk '/peak resident memory/ {print $(NF-1)}'; }
 

@@ -11,9 +11,11 @@ namespace TicketLab.Foundations;
 /// megabytes, so every step pays again for page faults and zeroing. Issue 13 measured ResNet-20
 /// 3.3 times slower with 2.7 million minor faults in 60 steps. Raising the mmap threshold to
 /// 32 MiB (the most glibc accepts) and the trim threshold to 2 GiB keeps those blocks in the heap
-/// for reuse. Blocks over 32 MiB (a ResNet-20 activation at an evaluation batch of 1,000 is
-/// 64 MiB) would still be mapped afresh each time, so mmap is turned off for blocks as well
-/// (M_MMAP_MAX = 0): evaluation ran 1.35 times faster for about 200 MiB more peak memory.
+/// for reuse. (Turning mmap off altogether, M_MMAP_MAX = 0, made evaluation at batch 1,000
+/// another 1.15 times faster, but the heap then grew by about 30 MiB per interpolation point.)
+/// The price of keeping blocks: fragmentation. A ResNet-20 training loop's heap levels off at
+/// about 1.5 GiB after some 200 steps, where PyTorch given the same settings stays near 0.6 GiB
+/// (docs/performance.md); with glibc's defaults it stays lower but runs 1.9 times slower.
 /// This runs when the TicketLab assembly loads, so the CLI, the tests and library users all get
 /// it; a user's own MALLOC_*_ or GLIBC_TUNABLES settings win.
 /// </summary>
@@ -21,7 +23,6 @@ public static class NativeAllocator
 {
     private const int MTrimThreshold = -1;
     private const int MMmapThreshold = -3;
-    private const int MMmapMax = -4;
     public const int MmapThresholdBytes = 32 << 20;
     public const int TrimThresholdBytes = int.MaxValue;
 
@@ -29,7 +30,7 @@ public static class NativeAllocator
     public static IReadOnlyList<string> UserSettingVariables { get; } =
         ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_MAX_", "MALLOC_TOP_PAD_", "GLIBC_TUNABLES"];
 
-    /// <summary>Whether glibc accepted all three settings (false off glibc, or when the user set their own).</summary>
+    /// <summary>Whether glibc accepted both settings (false off glibc, or when the user set their own).</summary>
     public static bool Configured { get; private set; }
 
     [ModuleInitializer]
@@ -40,8 +41,7 @@ public static class NativeAllocator
         if (UserSettingVariables.Any(variable => Environment.GetEnvironmentVariable(variable) is not null)) return;
         try
         {
-            Configured = mallopt(MTrimThreshold, TrimThresholdBytes) == 1 & mallopt(MMmapThreshold, MmapThresholdBytes) == 1
-                & mallopt(MMmapMax, 0) == 1;
+            Configured = mallopt(MTrimThreshold, TrimThresholdBytes) == 1 & mallopt(MMmapThreshold, MmapThresholdBytes) == 1;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
