@@ -11,6 +11,7 @@
 # Prints a table of medians over ROUNDS and the ratios: for s/epoch and MiB lower is better, for
 # images/s higher.
 # Usage: bench/peers.sh [ROUNDS=3] [DATA=/usr/share/datasets/fashion-mnist] [ROWS=lenet,conv]
+# (LENET_ROUNDS=N gives the LeNet rows more rounds: on a shared 2-core VM, 2-thread epochs vary most.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds=${1:-3}; data=${2:-/usr/share/datasets/fashion-mnist}; rows=${3:-lenet,conv}
@@ -31,7 +32,7 @@ memory() { awk '/peak resident memory/ {print $(NF-1)}'; }
 # `ticketlab train` as a user runs it, into a fresh store each time; prints its steady seconds per epoch.
 cli_lenet() { # threads epochs
   local root; root=$(mktemp -d -p "$scratch")
-  dotnet "$cli" train --preset lenet_300_100 --epochs "$2" --threads "$1" --root "$root" --data-dir "$data" --quiet >/dev/null
+  dotnet "$cli" train --preset lenet_300_100 --training-steps "$2ep" --threads "$1" --root "$root" --data-dir "$data" --quiet >/dev/null
   echo "ticketlab train, $1 thread(s): median seconds per epoch $($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["median_epoch_seconds"])' "$root"/train_*/replicate_1/summary.json)"
 }
 
@@ -59,8 +60,10 @@ echo "| measurement | unit | TicketLab | PyTorch | PyTorch + allocator settings 
 echo "|---|---|---|---|---|---|---|"
 for threads in 1 2; do
   if [[ $rows == *lenet* ]]; then
+    conv_rounds=$rounds; rounds=${LENET_ROUNDS:-$rounds}
     row "LeNet-300-100 epoch, \`ticketlab train\`, $threads thread(s)" "s/epoch (lower is better)" cli_lenet $threads 4 -- $py bench/peers/pytorch_lenet.py "$data" $threads 4
     row "LeNet-300-100 epoch, bench loop, $threads thread(s)" "s/epoch (lower is better)" env BENCH_THREADS=$threads dotnet $bench epoch 4 -- $py bench/peers/pytorch_lenet.py "$data" $threads 4
+    rounds=$conv_rounds
   fi
   if [[ $rows == *conv* ]]; then
     for model in resnet_20 vgg_16; do
