@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TicketLab.Foundations;
 using TicketLab.Hyperparameters;
 using TicketLab.Models;
 using TicketLab.Training;
@@ -28,11 +29,14 @@ internal static class ConvNetBenchmark
         using var images = randn(batch, 3, 32, 32);
         using var labels = randint(0, 10, batch);
         if (training) model.train(); else model.eval();
+        int trained = 0;
         void Step()
         {
             using var scope = NewDisposeScope();
             if (training)
             {
+                // As TrainingLoop does: the heap's free pages go back to the kernel every so many iterations.
+                if (++trained % NativeAllocator.ReturnFreeMemoryEvery == 0) NativeAllocator.ReturnFreeMemory();
                 OptimizerFactory.ClearGradients(optimizer);
                 nn.functional.cross_entropy(model.forward(images), labels).backward();
                 optimizer.step();
