@@ -156,7 +156,8 @@ public sealed class TimingCallback : ITrainingCallback
         }
         lastIteration = state.Step.Iteration;
         // This callback runs last, so the mark falls after the evaluations at this step: an epoch's span includes the evaluation that ends it.
-        if (state.Step.IsEpochStart || state.IsEnd) epochStarts.Add(wall.Elapsed.TotalSeconds);
+        // Marks only at epoch starts, so that a run ending (or resumed) mid-epoch adds no partial span.
+        if (state.Step.IsEpochStart) epochStarts.Add(wall.Elapsed.TotalSeconds);
         if (state.IsEnd) wall.Stop();
         else iterations.Start();
     }
@@ -166,16 +167,15 @@ public sealed class TimingCallback : ITrainingCallback
     /// figure to compare with other programs, without the first epoch's one-off costs (kernel
     /// selection, page faults, JIT). With a single whole epoch, that epoch; NaN when there is none.
     /// </summary>
-    public double MedianEpochSeconds
+    public double MedianEpochSeconds => MedianOfSteadyEpochs(epochStarts);
+
+    /// <summary>The median span between consecutive epoch-start clock readings, the first span left out when there are several.</summary>
+    public static double MedianOfSteadyEpochs(IReadOnlyList<double> epochStarts)
     {
-        get
-        {
-            var epochs = epochStarts.Zip(epochStarts.Skip(1), (start, end) => end - start).ToArray();
-            // A resumed run's first span may be part of an epoch: it is the one dropped.
-            var steady = (epochs.Length > 1 ? epochs[1..] : epochs).Order().ToArray();
-            return steady.Length == 0 ? double.NaN
-                : steady.Length % 2 == 1 ? steady[steady.Length / 2] : (steady[steady.Length / 2 - 1] + steady[steady.Length / 2]) / 2;
-        }
+        var epochs = epochStarts.Zip(epochStarts.Skip(1), (start, end) => end - start).ToArray();
+        var steady = (epochs.Length > 1 ? epochs[1..] : epochs).Order().ToArray();
+        return steady.Length == 0 ? double.NaN
+            : steady.Length % 2 == 1 ? steady[steady.Length / 2] : (steady[steady.Length / 2 - 1] + steady[steady.Length / 2]) / 2;
     }
 
     public void AfterIteration(TrainingState state, IterationResult result)
