@@ -35,8 +35,7 @@ internal static class ConvNetBenchmark
             using var scope = NewDisposeScope();
             if (training)
             {
-                // As TrainingLoop does: the heap's free pages go back to the kernel every so many iterations.
-                if (++trained % NativeAllocator.ReturnFreeMemoryEvery == 0) NativeAllocator.ReturnFreeMemory();
+                NativeAllocator.AfterTrainingIteration(trained++); // as TrainingLoop does
                 OptimizerFactory.ClearGradients(optimizer);
                 nn.functional.cross_entropy(model.forward(images), labels).backward();
                 optimizer.step();

@@ -33,7 +33,7 @@ internal static class InterpolationBenchmark
         var curve = Interpolation.Run(a, w0.ToDictionary(p => p.Key, p => p.Value.clone()), w1, null, test, train, options);
         double seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine($"ticketlab {name} interpolation, {points} points x (bn recalibration {options.BnRecalibrate}x{options.BnRecalibrationBatchSize} + 10,000 test images), "
-            + $"{TorchSharp.torch.get_num_threads()} thread(s): {seconds:F1} s ({seconds / points:F2} s a point), error barrier {curve.ErrorBarrier:F4}");
+            + $"{get_num_threads()} thread(s): {seconds:F1} s ({seconds / points:F2} s a point), error barrier {curve.ErrorBarrier:F4}");
         Console.WriteLine(PeakMemory.Describe());
         return 0;
     }

@@ -64,6 +64,12 @@ public static class NativeAllocator
     /// <summary>Training iterations between calls of <see cref="ReturnFreeMemory"/>.</summary>
     public const int ReturnFreeMemoryEvery = 25;
 
+    /// <summary>Called after each training iteration: <see cref="ReturnFreeMemory"/> every <see cref="ReturnFreeMemoryEvery"/> of them.</summary>
+    public static void AfterTrainingIteration(long iteration)
+    {
+        if (iteration % ReturnFreeMemoryEvery == 0) ReturnFreeMemory();
+    }
+
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int parameter, int value);
 

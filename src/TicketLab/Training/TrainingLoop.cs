@@ -107,7 +107,7 @@ public sealed class TrainingLoop
                 result = new IterationResult(step, lossValue, correct, labels.shape[0], lr);
             }
             foreach (var callback in Callbacks) callback.AfterIteration(state, result);
-            if (step.Iteration % NativeAllocator.ReturnFreeMemoryEvery == 0) NativeAllocator.ReturnFreeMemory();
+            NativeAllocator.AfterTrainingIteration(step.Iteration);
         }
         return null;
     }
