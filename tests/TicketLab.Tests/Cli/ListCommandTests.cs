@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using TicketLab.Cli;
 using TicketLab.Tests.Support;
 
 namespace TicketLab.Tests.Cli;
@@ -22,11 +21,9 @@ public sealed class ListCommandTests : IDisposable
 
     private string Run(params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run([.. args, "--root", store], CliEnvironment.ForTests(stdout, stderr));
-        Assert.True(code == 0, $"ticketlab {string.Join(" ", args)} failed ({code}):\n{stderr}");
-        return stdout.ToString();
+        var (code, output, error) = TestCli.Run([.. args, "--root", store]);
+        Assert.True(code == 0, $"ticketlab {string.Join(" ", args)} failed ({code}):\n{error}");
+        return output;
     }
 
     private string[] Recipe(string lr = "0.05") =>

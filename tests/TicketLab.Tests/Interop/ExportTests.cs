@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using TicketLab.Cli;
 using TicketLab.Cli.Commands;
 using TicketLab.Foundations;
 using TicketLab.Hyperparameters;
@@ -22,14 +21,6 @@ public sealed class ExportTests : IDisposable
     private readonly TempFolder temp = new();
 
     public void Dispose() => temp.Dispose();
-
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, CliEnvironment.ForTests(stdout, stderr));
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     /// <summary>TicketLab's logits for <paramref name="inputs"/>, written with them (and the labels) for check_export.py.</summary>
     private string Reference(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor? labels = null)
@@ -59,24 +50,24 @@ public sealed class ExportTests : IDisposable
         string store = temp.Combine("store");
         string[] recipe = ["--preset", "lenet_300_100", "--dataset-name", "mnist", "--model-name", "lenet_32_16", "--batch-size", "32",
             "--training-steps", "2ep", "--data-dir", data, "--root", store, "--threads", "1", "--quiet"];
-        var (trained, _, trainError) = Cli(["lottery", .. recipe, "--levels", "1"]);
+        var (trained, _, trainError) = TestCli.Run(["lottery", .. recipe, "--levels", "1"]);
         Assert.True(trained == 0, trainError);
         string run = Path.GetFileName(Directory.GetDirectories(store, "lottery_*").Single());
 
         // Refused with a usage error that says what to give: a lottery run needs its level, and the step must have been saved.
-        var (noLevel, _, noLevelError) = Cli("export", run, "--root", store);
+        var (noLevel, _, noLevelError) = TestCli.Run("export", run, "--root", store);
         Assert.Equal(CommandErrors.UsageError, noLevel);
         Assert.Contains("levels 0, 1", noLevelError);
-        var (badStep, _, badStepError) = Cli("export", run[..12], "--level", "1", "--step", "ep7_it0", "--root", store);
+        var (badStep, _, badStepError) = TestCli.Run("export", run[..12], "--level", "1", "--step", "ep7_it0", "--root", store);
         Assert.Equal(CommandErrors.UsageError, badStep);
         Assert.Contains("saved: ep0_it0, final", badStepError);
 
         string final = temp.Combine("final"), rewound = temp.Combine("rewound");
-        var (code, output, error) = Cli("export", run, "--level", "1", "--root", store, "--out", final);
+        var (code, output, error) = TestCli.Run("export", run, "--level", "1", "--root", store, "--out", final);
         Assert.True(code == 0, error);
         Assert.Contains("mnist_lenet_32_16", output);
         Assert.True(File.Exists(Path.Combine(final, "model_ep2_it0.pth")) && File.Exists(Path.Combine(final, "mask.pth")), output);
-        Assert.Equal(0, Cli("export", Path.Combine(store, run, "replicate_1", "level_1", "main"), "--step", "0it", "--out", rewound).Code);
+        Assert.Equal(0, TestCli.Run("export", Path.Combine(store, run, "replicate_1", "level_1", "main"), "--step", "0it", "--out", rewound).Code);
         Assert.True(File.Exists(Path.Combine(rewound, "model_ep0_it0.pth")));
 
         var (_, test) = new DataSource(data).Get("mnist", null, CPU);

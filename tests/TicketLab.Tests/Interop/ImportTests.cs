@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using TicketLab.Cli;
 using TicketLab.Cli.Commands;
 using TicketLab.Hyperparameters;
 using TicketLab.Interop;
@@ -35,20 +34,12 @@ public sealed class ImportTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, CliEnvironment.ForTests(stdout, stderr));
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private string[] Settings() => ["--root", store, "--data-dir", data, "--threads", "1"];
 
     [Fact]
     public void An_imported_OpenLth_run_is_a_lottery_run_that_report_instability_and_compare_take()
     {
-        var (code, output, error) = Cli(["import", "openlth", openLthRun, .. Settings()]);
+        var (code, output, error) = TestCli.Run(["import", "openlth", openLthRun, .. Settings()]);
         Assert.True(code == 0, error + output);
         string flagsLine = output.Split('\n').Single(l => l.StartsWith("These flags name it: ", StringComparison.Ordinal));
         string[] flags = flagsLine["These flags name it: ".Length..].Trim().Split(' ');
@@ -86,25 +77,25 @@ public sealed class ImportTests : IDisposable
             Assert.Equal(summary.FinalTestAccuracy, Evaluator.Evaluate(model, test).Accuracy);
         }
 
-        var (reportCode, reportOut, reportError) = Cli("report", run, "--root", store);
+        var (reportCode, reportOut, reportError) = TestCli.Run("report", run, "--root", store);
         Assert.True(reportCode == 0, reportError);
         Assert.True(File.Exists(Path.Combine(store, run, "report", "index.html")), reportOut);
         string[] analysis = [.. flags, .. Settings(), "--quiet", "--points", "3"];
-        var (instability, _, instabilityError) = Cli(["instability", "--level", "1", .. analysis]);
+        var (instability, _, instabilityError) = TestCli.Run(["instability", "--level", "1", .. analysis]);
         Assert.True(instability == 0, instabilityError);
         Assert.Single(Directory.GetFiles(Directory.GetDirectories(store, "instability_*").Single(), "interpolation_*.json", SearchOption.AllDirectories));
-        var (compare, compareOut, compareError) = Cli(["compare", "--levels", "1", "--finetune-steps", "1ep", .. analysis]);
+        var (compare, compareOut, compareError) = TestCli.Run(["compare", "--levels", "1", "--finetune-steps", "1ep", .. analysis]);
         Assert.True(compare == 0, compareError);
         Assert.Contains("Same basin", compareOut);
 
         // TicketLab continues the imported run: levels 0-2 are found finished, level 3 is pruned with OpenLTH's rule and trained.
-        var (more, moreOut, moreError) = Cli(["lottery", "--levels", "3", .. flags, .. Settings(), "--quiet"]);
+        var (more, moreOut, moreError) = TestCli.Run(["lottery", "--levels", "3", .. flags, .. Settings(), "--quiet"]);
         Assert.True(more == 0, moreError);
         Assert.Equal([0, 1, 2, 3], layout.Levels());
         Assert.Contains("level 2: 64.0% of prunable weights remain, test accuracy", moreOut + moreError);
 
         // Importing again finds it imported.
-        var (again, againOut, againError) = Cli(["import", "openlth", openLthRun, .. Settings()]);
+        var (again, againOut, againError) = TestCli.Run(["import", "openlth", openLthRun, .. Settings()]);
         Assert.True(again == 0, againError);
         Assert.Contains("imported before", againOut);
     }
@@ -114,12 +105,12 @@ public sealed class ImportTests : IDisposable
     {
         string log = Path.Combine(openLthRun, "replicate_1", "level_0", "main", "hparams.log");
         File.WriteAllText(log, File.ReadAllText(log).Replace("    * batch_size => 32", "    * batch_size => 32\n    * random_labels_fraction => 0.5"));
-        var (code, _, error) = Cli(["import", "openlth", openLthRun, .. Settings()]);
+        var (code, _, error) = TestCli.Run(["import", "openlth", openLthRun, .. Settings()]);
         Assert.Equal(CommandErrors.DataError, code);
         Assert.Contains("random_labels_fraction => 0.5", error);
         Assert.False(Directory.Exists(store) && Directory.EnumerateDirectories(store, "lottery_*").Any());
 
-        var (notOpenLth, _, notOpenLthError) = Cli(["import", "openlth", data, .. Settings()]);
+        var (notOpenLth, _, notOpenLthError) = TestCli.Run(["import", "openlth", data, .. Settings()]);
         Assert.Equal(CommandErrors.DataError, notOpenLth);
         Assert.Contains("not an OpenLTH lottery run", notOpenLthError);
     }
@@ -128,7 +119,7 @@ public sealed class ImportTests : IDisposable
     public void A_missing_logger_is_replaced_by_TicketLabs_evaluation_with_a_note()
     {
         File.Delete(Path.Combine(openLthRun, "replicate_1", "level_1", "main", "logger"));
-        var (code, output, error) = Cli(["import", "openlth", Path.Combine(openLthRun, "replicate_1"), .. Settings()]);
+        var (code, output, error) = TestCli.Run(["import", "openlth", Path.Combine(openLthRun, "replicate_1"), .. Settings()]);
         Assert.True(code == 0, error);
         Assert.Contains("logger file is missing", output);
         var summaryJson = JsonNode.Parse(File.ReadAllText(Directory.GetFiles(store, "summary.json", SearchOption.AllDirectories).Single(f => f.Contains("level_1"))))!;
