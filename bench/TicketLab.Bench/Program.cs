@@ -12,7 +12,8 @@ var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>
     ["data"] = ("Fashion-MNIST read/load time and CIFAR augmentation per batch", DataBenchmark.Run),
     ["resnet-step"] = ("images/s of a resnet_20 training step at batch 128 on CPU [steps=20]", ConvNetBenchmark.ResNetStep),
     ["interpolate"] = ("seconds of a 30-point interpolation of two resnet_20s on 10,000 test images, batch norm re-estimated at each point [points=30 model=resnet_20]", InterpolationBenchmark.Run),
-    ["conv"] = ("images/s of resnet_20|vgg_16, a training step (batch 128) or an evaluation (batch 1000) [model=resnet_20 step|eval steps=20]", ConvNetBenchmark.Run),
+    ["overhead"] = ("host time of a training step on a tiny batch, by phase [model=resnet_20 steps=200]", StepOverheadBenchmark.Run),
+    ["conv"] = ("images/s of resnet_20|vgg_16, a training step (batch 128) or an evaluation (batch 1000) [model=resnet_20 step|eval steps=20 device=cpu|cuda]", ConvNetBenchmark.Run),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))

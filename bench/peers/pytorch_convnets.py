@@ -1,6 +1,10 @@
 """PyTorch peer of `TicketLab.Bench conv`: images/s of a CIFAR ResNet-20 or VGG-16 (OpenLTH's
 architectures) training step (batch 128, SGD momentum 0.9, wd 1e-4, train mode) or evaluation
-(batch 1000, no grad). Usage: python3 pytorch_convnets.py resnet_20|vgg_16 step|eval THREADS [STEPS]"""
+(batch 1000, no grad). Usage: python3 pytorch_convnets.py resnet_20|vgg_16 step|eval THREADS [STEPS] [cpu|cuda]
+On cuda, as PyTorch eager runs by default except that TF32 is on for matrix products as well as
+convolutions (TicketLab's default; BENCH_TF32=0 turns both off); BENCH_CHANNELS_LAST=1 lays the
+model and the batch out channels-last, as TicketLab does."""
+import os
 import resource, sys, time, statistics
 import torch
 import torch.nn as nn
@@ -66,13 +70,20 @@ class VGG16(nn.Module):
 def main():
     name, mode, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
     steps = int(sys.argv[4]) if len(sys.argv) > 4 else 15
+    device = torch.device(sys.argv[5] if len(sys.argv) > 5 else 'cpu')
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    model = ResNet20() if name == 'resnet_20' else VGG16()
+    if device.type == 'cuda':
+        tf32 = os.environ.get('BENCH_TF32') != '0'
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+    layout = torch.channels_last if os.environ.get('BENCH_CHANNELS_LAST') == '1' else torch.contiguous_format
+    model = (ResNet20() if name == 'resnet_20' else VGG16()).to(device, memory_format=layout)
     params = sum(p.numel() for p in model.parameters())
     if mode == 'step':
         batch = 128
-        images, labels = torch.randn(batch, 3, 32, 32), torch.randint(0, 10, (batch,))
+        images, labels = torch.randn(batch, 3, 32, 32, device=device), torch.randint(0, 10, (batch,), device=device)
+        images = images.contiguous(memory_format=layout)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
         model.train()
 
@@ -82,21 +93,25 @@ def main():
             optimizer.step()
     else:
         batch = 1000
-        images = torch.randn(batch, 3, 32, 32)
+        images = torch.randn(batch, 3, 32, 32, device=device).contiguous(memory_format=layout)
         model.eval()
 
         def run():
             with torch.no_grad():
                 model(images).argmax(1)
-    for _ in range(3):
-        run()
-    times = []
-    for _ in range(steps):
+    def timed():
         start = time.perf_counter()
         run()
-        times.append(time.perf_counter() - start)
+        if device.type == 'cuda':  # the step is done when the device has finished it
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+    for _ in range(3):
+        timed()
+    times = [timed() for _ in range(steps)]
     median = statistics.median(times)
-    print(f"pytorch {torch.__version__} {name} {mode}, batch {batch}, {threads} thread(s), {params} parameters: "
+    where = (f"cuda, TF32 {'on' if torch.backends.cuda.matmul.allow_tf32 else 'off'}"
+             + (", channels-last" if layout == torch.channels_last else "")) if device.type == 'cuda' else f"{threads} thread(s)"
+    print(f"pytorch {torch.__version__} {name} {mode}, batch {batch}, {where}, {params} parameters: "
           f"median {median * 1000:.1f} ms -> {batch / median:.0f} images/s")
     # ru_maxrss is in KiB on Linux: the same figure (VmHWM) as TicketLab's bench prints.
     print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
