@@ -76,7 +76,7 @@ public static class Checkpoint
                 }
                 ModelState.Write(model, body);
                 using var optimizerWriter = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true);
-                optimizer.save_state_dict(optimizerWriter);
+                OptimizerFactory.SaveState(optimizer, optimizerWriter);
             });
         });
 
@@ -108,7 +108,7 @@ public static class Checkpoint
                 try { ModelState.Copy(model, tensors, path); }
                 finally { foreach (var t in tensors.Values) t.Dispose(); }
                 using var optimizerReader = new BinaryReader(body, System.Text.Encoding.UTF8, leaveOpen: true);
-                optimizer.load_state_dict(optimizerReader);
+                OptimizerFactory.LoadState(optimizer, optimizerReader);
                 return header;
             });
         }

@@ -1,0 +1,164 @@
+using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
+using TicketLab.Models;
+using TicketLab.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TicketLab.Tests.Training;
+
+/// <summary>FlatSgd must give TorchSharp's SGD's values exactly, whatever happens to the parameters between steps.</summary>
+public sealed class FlatSgdTests
+{
+    private static TicketModel NewModel() => ModelRegistry.Create(new ModelHparams { ModelName = "resnet_8" }, new InputSpec(3, 8, 8, 10), 5);
+
+    /// <summary>Trains <paramref name="steps"/> steps on fixed random batches (grads set to none before each).</summary>
+    private static void Train(TicketModel model, OptimizerHelper optimizer, int steps, int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        model.train();
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            OptimizerFactory.ClearGradients(optimizer);
+            var images = randn([8, 3, 8, 8], generator: generator);
+            var labels = randint(0, 10, [8], generator: generator);
+            nn.functional.cross_entropy(model.forward(images), labels).backward();
+            optimizer.step();
+        }
+    }
+
+    private static void AssertSameParameters(TicketModel expected, TicketModel actual)
+    {
+        var actualMap = actual.NamedParameterMap();
+        foreach (var (name, parameter) in expected.NamedParameterMap())
+            Assert.True(parameter.eq(actualMap[name]).all().item<bool>(), $"{name} differs by up to {(parameter - actualMap[name]).abs().max().item<float>()} (largest value {parameter.abs().max().item<float>()})");
+    }
+
+    [Theory]
+    [InlineData(0.9, 1e-4, false)]
+    [InlineData(0.9, 5e-4, true)]
+    [InlineData(0.0, 0.0, false)]
+    [InlineData(0.0, 1e-3, false)]
+    public void Gives_the_values_of_TorchSharps_SGD_bit_for_bit(double momentum, double weightDecay, bool nesterov)
+    {
+        using var reference = NewModel();
+        using var flat = NewModel();
+        using var sgd = optim.SGD(reference.parameters(), 0.1, momentum: momentum, weight_decay: weightDecay, nesterov: nesterov);
+        using var flatSgd = new FlatSgd(flat.parameters(), 0.1, momentum, weightDecay, nesterov);
+        Train(reference, sgd, 6, seed: 1);
+        Train(flat, flatSgd, 6, seed: 1);
+        AssertSameParameters(reference, flat);
+        Assert.False(reference.NamedParameterMap().First().Value.eq(NewModel().NamedParameterMap().First().Value).all().item<bool>(), "the parameters trained");
+    }
+
+    [Fact]
+    public void Follows_learning_rate_changes_and_the_parameters_stay_views_of_the_flat_buffer()
+    {
+        using var reference = NewModel();
+        using var flat = NewModel();
+        using var sgd = optim.SGD(reference.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4);
+        using var flatSgd = new FlatSgd(flat.parameters(), 0.1, 0.9, 1e-4, false);
+        foreach (double lr in new[] { 0.1, 0.01, 0.3 })
+        {
+            OptimizerFactory.SetLearningRate(sgd, lr);
+            OptimizerFactory.SetLearningRate(flatSgd, lr);
+            Train(reference, sgd, 2, seed: (int)(lr * 100));
+            Train(flat, flatSgd, 2, seed: (int)(lr * 100));
+        }
+        AssertSameParameters(reference, flat);
+    }
+
+    [Fact]
+    public void A_checkpoint_written_and_read_mid_run_continues_exactly_like_SGD_and_loads_into_plain_SGD()
+    {
+        using var temp = new TicketLab.Tests.Support.TempFolder();
+        string path = temp.Combine("checkpoint.bin");
+        var header = new CheckpointHeader(new Step(3, 100), 0, []);
+        using var uninterrupted = NewModel();
+        using (var sgd = optim.SGD(uninterrupted.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4))
+        {
+            Train(uninterrupted, sgd, 3, seed: 2);
+            Train(uninterrupted, sgd, 3, seed: 3);
+        }
+        using (var first = NewModel())
+        using (var flatSgd = new FlatSgd(first.parameters(), 0.1, 0.9, 1e-4, false))
+        {
+            Train(first, flatSgd, 3, seed: 2);
+            Checkpoint.Save(path, header, first, flatSgd);
+        }
+        // Resumed with FlatSgd: the loaded momentum buffers are gathered into its flat buffer.
+        using (var resumed = NewModel())
+        using (var flatSgd = new FlatSgd(resumed.parameters(), 0.1, 0.9, 1e-4, false))
+        {
+            Checkpoint.Load(path, resumed, flatSgd, new Step(0, 100), new Step(10, 100));
+            Train(resumed, flatSgd, 3, seed: 3);
+            AssertSameParameters(uninterrupted, resumed);
+        }
+        // The file is SGD's format: plain SGD resumes from it too.
+        using (var resumed = NewModel())
+        using (var sgd = optim.SGD(resumed.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4))
+        {
+            Checkpoint.Load(path, resumed, sgd, new Step(0, 100), new Step(10, 100));
+            Train(resumed, sgd, 3, seed: 3);
+            AssertSameParameters(uninterrupted, resumed);
+        }
+    }
+
+    [Fact]
+    public void A_parameter_given_new_storage_after_construction_still_trains()
+    {
+        using var reference = NewModel();
+        using var flat = NewModel();
+        using var sgd = optim.SGD(reference.parameters(), 0.1, momentum: 0.9);
+        using var flatSgd = new FlatSgd(flat.parameters(), 0.1, 0.9, 0, false);
+        Train(reference, sgd, 2, seed: 4);
+        Train(flat, flatSgd, 2, seed: 4);
+        using (no_grad())
+            foreach (var parameter in flat.parameters()) parameter.set_(parameter.clone()); // storage of its own
+        Train(reference, sgd, 2, seed: 5);
+        Train(flat, flatSgd, 2, seed: 5);
+        AssertSameParameters(reference, flat);
+    }
+
+    [Fact]
+    public void A_parameter_without_gradient_is_left_alone_as_SGD_leaves_it()
+    {
+        using var reference = NewModel();
+        using var flat = NewModel();
+        using var sgd = optim.SGD(reference.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-2);
+        using var flatSgd = new FlatSgd(flat.parameters(), 0.1, 0.9, 1e-2, false);
+        Train(reference, sgd, 2, seed: 6);
+        Train(flat, flatSgd, 2, seed: 6);
+        var frozen = flat.NamedParameterMap().Keys.First();
+        var before = flat.NamedParameterMap()[frozen].detach().clone();
+        foreach (var (model, optimizer) in new (TicketModel, OptimizerHelper)[] { (reference, sgd), (flat, flatSgd) })
+        {
+            using var scope = NewDisposeScope();
+            OptimizerFactory.ClearGradients(optimizer);
+            var images = randn([8, 3, 8, 8], generator: new Generator(7));
+            nn.functional.cross_entropy(model.forward(images), randint(0, 10, [8], generator: new Generator(8))).backward();
+            model.NamedParameterMap()[frozen].grad = null;
+            optimizer.step();
+        }
+        AssertSameParameters(reference, flat);
+        Assert.True(flat.NamedParameterMap()[frozen].eq(before).all().item<bool>(), "no gradient, no update (weight decay and momentum included)");
+        Train(reference, sgd, 2, seed: 9);
+        Train(flat, flatSgd, 2, seed: 9);
+        AssertSameParameters(reference, flat);
+    }
+
+    [Fact]
+    public void The_factory_flattens_on_a_GPU_only_and_its_unflattened_SGD_is_TorchSharps()
+    {
+        using var reference = NewModel();
+        using var model = NewModel();
+        using var sgd = optim.SGD(reference.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4);
+        using var optimizer = OptimizerFactory.Create(new TrainingHparams { Lr = 0.1, Momentum = 0.9, WeightDecay = 1e-4 }, model.parameters());
+        Assert.False(Assert.IsType<FlatSgd>(optimizer).Flattened); // CPU parameters
+        Train(reference, sgd, 3, seed: 10);
+        Train(model, optimizer, 3, seed: 10);
+        AssertSameParameters(reference, model);
+    }
+}
