@@ -3,16 +3,16 @@
 # - ResNet-20 training step (batch 128, SGD with momentum) and evaluation (batch 1000, no grad) in
 #   images/s: TicketLab's `bench conv` against bench/peers/pytorch_convnets.py as PyTorch runs by
 #   default (NCHW) and laid out channels-last (as TicketLab lays out conv inputs), TF32 on, then
-#   one round of each with TF32 off;
+#   OFF_ROUNDS rounds with TF32 off;
 # - `ticketlab train --preset resnet_20 --device cuda` end to end on a CIFAR-10-shaped dataset of
 #   random images (no CIFAR is reachable there), data on the device: images/s of its median epoch
 #   (training and test evaluation).
 # Runs where .NET is missing: it expects the bundle .gpu/ (the CLI in .gpu/app, the bench in
 # .gpu/bench, the .NET runtime; see docs/performance.md, "GPU") and the local python3's PyTorch.
-# Usage, from the checkout root on the GPU machine: bash bench/gpu.sh [ROUNDS=3] [STEPS=100] [EPOCHS=3]
+# Usage, from the checkout root on the GPU machine: bash bench/gpu.sh [ROUNDS=3] [STEPS=100] [EPOCHS=3] [OFF_ROUNDS=1]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-rounds=${1:-3}; steps=${2:-100}; epochs=${3:-3}
+rounds=${1:-3}; steps=${2:-100}; epochs=${3:-3}; off_rounds=${4:-1}
 peer=$PWD/bench/peers/pytorch_convnets.py
 echo "# $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
 python3 -c 'import torch; print(f"# PyTorch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}; TicketLab: TorchSharp 0.107 on that libtorch")'
@@ -29,7 +29,7 @@ measure() { # MODE TF32 ROUNDS
     BENCH_TF32=$2 BENCH_CHANNELS_LAST=1 side "c-$1-$2" python3 "$peer" resnet_20 "$1" 1 "$steps" cuda
   done
 }
-for mode in step eval; do measure "$mode" 1 "$rounds"; measure "$mode" 0 1; done
+for mode in step eval; do measure "$mode" 1 "$rounds"; measure "$mode" 0 "$off_rounds"; done
 echo "| ResNet-20, images/s | TF32 | TicketLab | PyTorch eager | PyTorch eager, channels-last | / PyTorch | / channels-last |"
 echo "|---|---|---|---|---|---|---|"
 for mode in step eval; do for tf32 in 1 0; do
