@@ -7,13 +7,23 @@
 # - `ticketlab train --preset resnet_20 --device cuda` end to end on a CIFAR-10-shaped dataset of
 #   random images (no CIFAR is reachable there), data on the device: images/s of its median epoch
 #   (training and test evaluation).
-# Runs where .NET is missing: it expects the bundle .gpu/ (the CLI in .gpu/app, the bench in
-# .gpu/bench, the .NET runtime; see docs/performance.md, "GPU") and the local python3's PyTorch.
+# Needs a CUDA build of PyTorch for python3. Where .NET is missing it runs the bundle .gpu/ (the CLI
+# in .gpu/app, the bench in .gpu/bench and the .NET runtime; docs/performance.md, "On a GPU", says
+# how it is made); else it builds both here and runs them against that PyTorch's libtorch.
 # Usage, from the checkout root on the GPU machine: bash bench/gpu.sh [ROUNDS=3] [STEPS=100] [EPOCHS=3] [OFF_ROUNDS=1]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds=${1:-3}; steps=${2:-100}; epochs=${3:-3}; off_rounds=${4:-1}
 peer=$PWD/bench/peers/pytorch_convnets.py
+if [ -f .gpu/run.sh ]; then
+  bench=(bash .gpu/run.sh bench/TicketLab.Bench.dll); cli=(bash .gpu/run.sh app/TicketLab.Cli.dll)
+else
+  dotnet build -c Release bench/TicketLab.Bench >/dev/null && dotnet build -c Release src/TicketLab.Cli >/dev/null || exit 1
+  torchlib=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))') || exit 1
+  # The bench loads libtorch as it starts; the CLI finds PyTorch's itself (--device cuda).
+  bench=(env "LD_LIBRARY_PATH=$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" dotnet bench/TicketLab.Bench/bin/Release/net10.0/TicketLab.Bench.dll)
+  cli=(dotnet src/TicketLab.Cli/bin/Release/net10.0/TicketLab.Cli.dll)
+fi
 echo "# $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
 python3 -c 'import torch; print(f"# PyTorch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}; TicketLab: TorchSharp 0.107 on that libtorch")'
 figure() { awk '/images\/s/ {print $(NF-1)}'; }
@@ -24,7 +34,7 @@ side() { local name=$1; shift; local out; out=$("$@" 2>&1) || { echo "FAILED: $*
   grep images/s <<<"$out" >&2; figure <<<"$out" >>"$scratch/$name"; }
 measure() { # MODE TF32 ROUNDS
   for ((r = 0; r < $3; r++)); do
-    BENCH_TF32=$2 side "t-$1-$2" bash .gpu/run.sh bench/TicketLab.Bench.dll conv resnet_20 "$1" "$steps" cuda
+    BENCH_TF32=$2 side "t-$1-$2" "${bench[@]}" conv resnet_20 "$1" "$steps" cuda
     BENCH_TF32=$2 side "p-$1-$2" python3 "$peer" resnet_20 "$1" 1 "$steps" cuda
     BENCH_TF32=$2 BENCH_CHANNELS_LAST=1 side "c-$1-$2" python3 "$peer" resnet_20 "$1" 1 "$steps" cuda
   done
@@ -52,7 +62,7 @@ EOF
 for tf32 in on off; do
   flags=(); [ $tf32 = off ] && flags=(--no-tf32)
   root=$scratch/store-$tf32
-  bash .gpu/run.sh app/TicketLab.Cli.dll train --preset resnet_20 --device cuda "${flags[@]}" --training-steps "${epochs}ep" \
+  "${cli[@]}" train --preset resnet_20 --device cuda "${flags[@]}" --training-steps "${epochs}ep" \
     --data-dir "$scratch/cifar" --root "$root" --quiet 2>&1 | tail -5
   python3 - "$root" "$tf32" <<'EOF'
 import glob, json, sys
