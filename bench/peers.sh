@@ -10,7 +10,7 @@
 # BLAS is printed, and PyTorch runs both as installed and with TicketLab's allocator settings.
 # Prints a table of medians over ROUNDS and the ratios: for s/epoch and MiB lower is better, for
 # images/s higher.
-# Usage: bench/peers.sh [ROUNDS=3] [DATA=/usr/share/datasets/fashion-mnist] [ROWS=lenet,conv]
+# Usage: [BENCH_AUTOCAST=bf16] bench/peers.sh [ROUNDS=3] [DATA=/usr/share/datasets/fashion-mnist] [ROWS=lenet,conv]
 # (LENET_ROUNDS=N gives the LeNet rows more rounds: on a shared 2-core VM, 2-thread epochs vary most.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,6 +23,8 @@ py=/usr/bin/python3
 scratch=$(mktemp -d); trap 'rm -rf "$scratch"' EXIT
 echo "# $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); TicketLab: libtorch 2.10 (TorchSharp 0.107), its bundled MKL and oneDNN;"
 echo "# PyTorch: $($py -c 'import torch; print(torch.__version__)'), BLAS via libblas.so.3 -> $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo '?')"
+# BENCH_AUTOCAST=bf16 (inherited by both sides): the conv rows with bfloat16 autocast on both sides.
+[ "${BENCH_AUTOCAST:-}" = bf16 ] && echo "# conv rows under bf16 autocast on both sides (TicketLab --autocast bf16, PyTorch torch.autocast)"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # PyTorch as a user runs it, and given the allocator settings TicketLab applies to itself at load.
 malloc=(env MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647)

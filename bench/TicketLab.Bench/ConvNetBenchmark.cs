@@ -32,6 +32,8 @@ internal static class ConvNetBenchmark
         using var images = randn(batch, 3, 32, 32, device: device);
         using var labels = randint(0, 10, batch, device: device);
         if (training) model.train(); else model.eval();
+        // BENCH_AUTOCAST=bf16: convolutions and linear layers in bfloat16, as --autocast bf16 trains.
+        using var autocast = Autocast.Enable(Environment.GetEnvironmentVariable("BENCH_AUTOCAST") == "bf16" ? ScalarType.BFloat16 : null);
         int trained = 0;
         void Step()
         {
@@ -61,7 +63,8 @@ internal static class ConvNetBenchmark
         }
         double median = times.Order().ElementAt(times.Count / 2);
         long parameters = model.parameters().Sum(p => p.numel());
-        string where = device.type == DeviceType.CUDA ? $"cuda, TF32 {(backends.cuda.matmul.allow_tf32 ? "on" : "off")}" : $"{torch.get_num_threads()} thread(s)";
+        string where = (device.type == DeviceType.CUDA ? $"cuda, TF32 {(backends.cuda.matmul.allow_tf32 ? "on" : "off")}" : $"{torch.get_num_threads()} thread(s)")
+            + (Autocast.Active is null ? "" : ", autocast bf16");
         Console.WriteLine($"ticketlab {name} {(training ? "step" : "eval")}, batch {batch}, {where}, {parameters} parameters: "
             + $"median {median * 1000:F1} ms -> {batch / median:F0} images/s");
         Console.WriteLine(PeakMemory.Describe());

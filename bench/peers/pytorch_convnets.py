@@ -3,7 +3,8 @@ architectures) training step (batch 128, SGD momentum 0.9, wd 1e-4, train mode) 
 (batch 1000, no grad). Usage: python3 pytorch_convnets.py resnet_20|vgg_16 step|eval THREADS [STEPS] [cpu|cuda]
 On cuda, as PyTorch eager runs by default except that TF32 is on for matrix products as well as
 convolutions (TicketLab's default; BENCH_TF32=0 turns both off); BENCH_CHANNELS_LAST=1 lays the
-model and the batch out channels-last, as TicketLab does."""
+model and the batch out channels-last, as TicketLab does. BENCH_AUTOCAST=bf16 runs the forward pass and
+the loss under torch.autocast(dtype=torch.bfloat16), as TicketLab's --autocast bf16 (and its bench) does."""
 import os
 import resource, sys, time, statistics
 import torch
@@ -77,6 +78,7 @@ def main():
         tf32 = os.environ.get('BENCH_TF32') != '0'
         torch.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cudnn.allow_tf32 = tf32
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=os.environ.get('BENCH_AUTOCAST') == 'bf16')
     layout = torch.channels_last if os.environ.get('BENCH_CHANNELS_LAST') == '1' else torch.contiguous_format
     model = (ResNet20() if name == 'resnet_20' else VGG16()).to(device, memory_format=layout)
     params = sum(p.numel() for p in model.parameters())
@@ -89,7 +91,9 @@ def main():
 
         def run():
             optimizer.zero_grad()
-            F.cross_entropy(model(images), labels).backward()
+            with autocast:
+                loss = F.cross_entropy(model(images), labels)
+            loss.backward()
             optimizer.step()
     else:
         batch = 1000
@@ -97,7 +101,7 @@ def main():
         model.eval()
 
         def run():
-            with torch.no_grad():
+            with torch.no_grad(), autocast:
                 model(images).argmax(1)
     def timed():
         start = time.perf_counter()
@@ -111,6 +115,7 @@ def main():
     median = statistics.median(times)
     where = (f"cuda, TF32 {'on' if torch.backends.cuda.matmul.allow_tf32 else 'off'}"
              + (", channels-last" if layout == torch.channels_last else "")) if device.type == 'cuda' else f"{threads} thread(s)"
+    where += ", autocast bf16" if os.environ.get('BENCH_AUTOCAST') == 'bf16' else ""
     print(f"pytorch {torch.__version__} {name} {mode}, batch {batch}, {where}, {params} parameters: "
           f"median {median * 1000:.1f} ms -> {batch / median:.0f} images/s")
     # ru_maxrss is in KiB on Linux: the same figure (VmHWM) as TicketLab's bench prints.

@@ -155,7 +155,7 @@ public static class HparamJson
         TypeInfoResolver = HparamJsonContext.Default,
         Converters =
         {
-            SnakeCase<OptimizerName>(), SnakeCase<LrSchedule>(), SnakeCase<ModelInit>(), SnakeCase<BatchnormInit>(),
+            SnakeCase<OptimizerName>(), SnakeCase<LrSchedule>(), SnakeCase<ModelInit>(), SnakeCase<BatchnormInit>(), SnakeCase<AutocastDtype>(),
             SnakeCase<PruningCountRule>(), SnakeCase<Lottery.Branches.RandomPruneScope>(),
             new StepSpecJsonConverter(),
         },

@@ -34,6 +34,9 @@ public sealed record TrainingHparams : IHparams
     [Hparam("Linear warmup of the learning rate from 0 over this many steps, e.g. 30000it.")]
     public StepSpec WarmupSteps { get; init; }
 
+    [Hparam("Mixed precision of the training steps, as PyTorch's autocast: bf16 runs convolutions and linear layers in bfloat16 (weights, gradients, optimizer and every evaluation stay float32), or none.")]
+    public AutocastDtype Autocast { get; init; } = AutocastDtype.None;
+
     [Hparam("Seed of the data order and augmentation (default: the replicate number).")]
     public int? DataOrderSeed { get; init; }
 

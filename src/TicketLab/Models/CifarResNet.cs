@@ -44,10 +44,10 @@ public sealed class CifarResNet : TicketModel
     public override Tensor forward(Tensor input)
     {
         // In-place ReLU after batch norm is safe for autograd: batch norm's backward uses its input, not its output.
-        var x = Intermediates.ChannelsLast(input).Consume(conv.forward).Consume(bn.forward).relu_();
-        x = x.Consume(blocks.forward);
+        var x = Intermediates.ChannelsLast(input).Consume(conv.ForwardAutocast).Consume(bn.forward).relu_();
+        x = x.Consume(blocks.ForwardAutocast);
         x = x.Consume(t => functional.adaptive_avg_pool2d(t, 1)).Consume(t => t.flatten(1));
-        return x.Consume(fc.forward);
+        return x.Consume(fc.ForwardAutocast);
     }
 
     private sealed class Block : Module<Tensor, Tensor>
@@ -69,10 +69,10 @@ public sealed class CifarResNet : TicketModel
 
         public override Tensor forward(Tensor x)
         {
-            var y = conv1.forward(x).Consume(bn1.forward).relu_().Consume(conv2.forward).Consume(bn2.forward);
+            var y = conv1.ForwardAutocast(x).Consume(bn1.forward).relu_().Consume(conv2.ForwardAutocast).Consume(bn2.forward);
             // The residual sum goes into batch norm's output, which nothing saved: the same values as y + shortcut, one tensor fewer.
             if (shortcut is null) y.add_(x);
-            else using (var projected = shortcut.forward(x)) y.add_(projected);
+            else using (var projected = shortcut.ForwardAutocast(x)) y.add_(projected);
             return y.relu_();
         }
     }

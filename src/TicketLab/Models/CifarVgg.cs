@@ -54,8 +54,8 @@ public sealed class CifarVgg : TicketModel
 
     public override Tensor forward(Tensor input)
     {
-        var x = Intermediates.ChannelsLast(input).Consume(layers.forward);
+        var x = Intermediates.ChannelsLast(input).Consume(layers.ForwardAutocast);
         x = x.Consume(t => functional.adaptive_avg_pool2d(t, 1)).Consume(t => t.flatten(1));
-        return x.Consume(fc.forward);
+        return x.Consume(fc.ForwardAutocast);
     }
 }

@@ -42,11 +42,11 @@ public sealed class ConvNet : TicketModel
         var x = Intermediates.ChannelsLast(input);
         for (int i = 0; i < conv_layers.Count; i++)
         {
-            x = x.Consume(conv_layers[i].forward).relu_();
+            x = x.Consume(conv_layers[i].ForwardAutocast).relu_();
             if (i % 2 == 1) x = x.Consume(t => functional.max_pool2d(t, 2));
         }
         x = x.Consume(t => t.flatten(1));
-        foreach (var layer in fc_layers) x = x.Consume(layer.forward).relu_();
-        return x.Consume(fc.forward);
+        foreach (var layer in fc_layers) x = x.Consume(layer.ForwardAutocast).relu_();
+        return x.Consume(fc.ForwardAutocast);
     }
 }

@@ -28,7 +28,7 @@ public sealed class LeNet : TicketModel
     public override Tensor forward(Tensor input)
     {
         var x = input.flatten(1);
-        foreach (var layer in fc_layers) x = x.Consume(layer.forward).relu_();
-        return x.Consume(fc.forward);
+        foreach (var layer in fc_layers) x = x.Consume(layer.ForwardAutocast).relu_();
+        return x.Consume(fc.ForwardAutocast);
     }
 }

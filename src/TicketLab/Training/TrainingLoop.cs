@@ -71,6 +71,7 @@ public sealed class TrainingLoop
     public Divergence? Run(Step start, Step end, CancellationToken cancellation)
     {
         var schedule = new LearningRateSchedule(Hparams, Batches.IterationsPerEpoch);
+        ScalarType? autocast = Hparams.Autocast == AutocastDtype.Bf16 ? ScalarType.BFloat16 : null;
         var state = new TrainingState { Model = Model, Optimizer = Optimizer, End = end, Step = start };
         Model.train();
         for (var step = start; ; step = step.Next)
@@ -94,7 +95,8 @@ public sealed class TrainingLoop
                 var (images, labels) = Batches.At(step);
                 OptimizerFactory.SetLearningRate(Optimizer, lr);
                 OptimizerFactory.ClearGradients(Optimizer);
-                var logits = Model.forward(images);
+                Tensor logits;
+                using (Autocast.Enable(autocast)) logits = Model.forward(images); // float32 out, as the loss wants
                 var loss = nn.functional.cross_entropy(logits, labels);
                 float lossValue = loss.item<float>();
                 if (!float.IsFinite(lossValue))

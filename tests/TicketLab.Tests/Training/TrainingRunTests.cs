@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
 using TicketLab.Store;
 using TicketLab.Tests.Support;
 using TicketLab.Training;
@@ -42,6 +43,24 @@ public sealed class TrainingRunTests : IDisposable
         var final = TensorFile.Load(Path.Combine(a.Folder, "models", "model_final.bin"));
         var finalC = TensorFile.Load(Path.Combine(c.Folder, "models", "model_final.bin"));
         Assert.False(final["fc.weight"].eq(finalC["fc.weight"]).all().item<bool>());
+    }
+
+    [Fact]
+    public void A_bf16_autocast_run_learns_as_well_records_its_precision_and_is_a_different_experiment()
+    {
+        var exact = TestRuns.TinyLenet("4ep");
+        var mixed = exact with { Training = exact.Training with { Autocast = AutocastDtype.Bf16 } };
+        Assert.NotEqual(exact.RunName, mixed.RunName);
+        var a = TrainingRunner.Train(exact, 1, new RunOptions(), TestRuns.Context(temp.Combine("store"), data));
+        var b = TrainingRunner.Train(mixed, 1, new RunOptions(), TestRuns.Context(temp.Combine("store"), data));
+        Assert.True(b.FinalTestAccuracy > 0.9, $"accuracy {b.FinalTestAccuracy}");
+        Assert.True(Math.Abs(a.FinalTestAccuracy - b.FinalTestAccuracy) < 0.05, $"float32 {a.FinalTestAccuracy}, bf16 {b.FinalTestAccuracy}");
+        Assert.Equal("bf16", (string)new RunFolder(b.Folder).ReadHparams()!["training"]!["autocast"]!);
+        var weights = TensorFile.Load(Path.Combine(b.Folder, "models", "model_final.bin"));
+        Assert.All(weights.Values, w => Assert.Equal(ScalarType.Float32, w.dtype));
+        var exactWeights = TensorFile.Load(Path.Combine(a.Folder, "models", "model_final.bin"));
+        Assert.False(weights["fc.weight"].eq(exactWeights["fc.weight"]).all().item<bool>(), "bf16 steps round differently");
+        Assert.Null(TicketLab.Models.Autocast.Active);
     }
 
     [Fact]

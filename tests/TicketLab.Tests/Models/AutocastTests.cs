@@ -1,0 +1,67 @@
+using TicketLab.Hyperparameters;
+using TicketLab.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TicketLab.Tests.Models;
+
+/// <summary>Autocast: conv and linear layers in bfloat16 inside a scope, float32 everywhere else.</summary>
+public sealed class AutocastTests
+{
+    [Theory]
+    [InlineData("resnet_8", 3)]
+    [InlineData("vgg_11", 3)]
+    [InlineData("conv2", 3)]
+    [InlineData("lenet_32_16", 1)]
+    public void Inside_a_bf16_scope_the_output_is_float32_close_to_but_not_the_float32_forward(string name, int channels)
+    {
+        using var model = ModelRegistry.Create(new ModelHparams { ModelName = name }, new InputSpec(channels, 32, 32, 10), 3);
+        model.eval();
+        using var images = randn([4, channels, 32, 32], generator: new Generator(1));
+        using var exact = model.forward(images);
+        Tensor mixed;
+        using (Autocast.Enable(ScalarType.BFloat16))
+        {
+            Assert.Equal(ScalarType.BFloat16, Autocast.Active);
+            mixed = model.forward(images);
+        }
+        Assert.Null(Autocast.Active);
+        using (mixed)
+        {
+            Assert.Equal(ScalarType.Float32, mixed.dtype);
+            Assert.False(mixed.eq(exact).all().item<bool>(), "bfloat16 rounds: the outputs must differ");
+            double error = (mixed - exact).abs().max().item<float>(), scale = exact.abs().max().item<float>();
+            Assert.True(error < 0.05 * scale, $"largest difference {error} against outputs up to {scale}");
+        }
+        using var again = model.forward(images); // the scope is gone: float32 again, exactly
+        Assert.True(again.eq(exact).all().item<bool>());
+    }
+
+    [Fact]
+    public void Gradients_reach_the_float32_weights_in_float32()
+    {
+        using var model = ModelRegistry.Create(new ModelHparams { ModelName = "resnet_8" }, new InputSpec(3, 8, 8, 10), 3);
+        model.train();
+        using (Autocast.Enable(ScalarType.BFloat16))
+            nn.functional.cross_entropy(model.forward(randn(4, 3, 8, 8)), randint(0, 10, 4)).backward();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            Assert.Equal(ScalarType.Float32, parameter.dtype);
+            using var grad = parameter.grad;
+            Assert.True(grad is not null, $"{name} has no gradient");
+            Assert.Equal(ScalarType.Float32, grad!.dtype);
+            Assert.True(grad.abs().sum().item<float>() > 0, $"{name}'s gradient is zero");
+        }
+    }
+
+    [Fact]
+    public void Scopes_nest_and_restore_what_was_in_effect()
+    {
+        using (Autocast.Enable(ScalarType.BFloat16))
+        {
+            using (Autocast.Enable(null)) Assert.Null(Autocast.Active);
+            Assert.Equal(ScalarType.BFloat16, Autocast.Active);
+        }
+        Assert.Null(Autocast.Active);
+    }
+}
