@@ -42,7 +42,7 @@ internal static class ConvNetBenchmark
             {
                 NativeAllocator.AfterTrainingIteration(trained++); // as TrainingLoop does
                 OptimizerFactory.ClearGradients(optimizer);
-                nn.functional.cross_entropy(model.forward(images), labels).backward();
+                nn.functional.cross_entropy(model.forward(images).to(ScalarType.Float32), labels).backward(); // the loss in float32, as the training loop computes it
                 optimizer.step();
             }
             else

@@ -6,12 +6,14 @@ namespace TicketLab.Models;
 /// <summary>
 /// Mixed precision as PyTorch's <c>torch.autocast(dtype=torch.bfloat16)</c> does it for the layers
 /// TicketLab's models use (TorchSharp 0.107 has no autocast): inside <see cref="Enable"/>, a
-/// convolution or linear layer casts its input, weight and bias to bfloat16, computes in it, and
-/// hands back float32; batch norm, activations, pooling, the loss, the weights, their gradients
-/// and the optimizer stay float32. The casts are differentiable, so each weight's gradient arrives
-/// in float32. On an AMD Zen 4 CPU (AVX-512 BF16) a 3x3 convolution's forward and backward take
-/// about half the time in bfloat16; on a GPU the tensor cores do the same. Where a layer is
-/// outside a scope, or the scope is off, it runs as it always does.
+/// convolution or linear layer casts its input, weight and bias to bfloat16 and computes in it; its
+/// output stays bfloat16, so batch norm (with its float32 scale, shift and running statistics),
+/// activations, pooling and residual sums run on bfloat16 activations, as under PyTorch's autocast,
+/// and a model's output is bfloat16: the training loop computes the loss in float32. The weights,
+/// their gradients and the optimizer stay float32: the casts are differentiable, so each weight's
+/// gradient arrives in float32. On an AMD Zen 4 CPU (AVX-512 BF16) a 3x3 convolution's forward and
+/// backward take about half the time in bfloat16; on a GPU the tensor cores do the same. Outside a
+/// scope, or with it off, every layer runs as it always does.
 /// </summary>
 public static class Autocast
 {
@@ -47,16 +49,14 @@ public static class Autocast
                 using var x = input.to(dtype);
                 using var weight = conv.weight.to(dtype);
                 using var bias = conv.bias?.to(dtype);
-                using var y = nn.functional.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
-                return y.to(ScalarType.Float32);
+                return nn.functional.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
             }
             case Linear linear:
             {
                 using var x = input.to(dtype);
                 using var weight = linear.weight.to(dtype);
                 using var bias = linear.bias?.to(dtype);
-                using var y = nn.functional.linear(x, weight, bias);
-                return y.to(ScalarType.Float32);
+                return nn.functional.linear(x, weight, bias);
             }
             case Sequential sequential:
             {

@@ -96,7 +96,8 @@ public sealed class TrainingLoop
                 OptimizerFactory.SetLearningRate(Optimizer, lr);
                 OptimizerFactory.ClearGradients(Optimizer);
                 Tensor logits;
-                using (Autocast.Enable(autocast)) logits = Model.forward(images); // float32 out, as the loss wants
+                using (Autocast.Enable(autocast)) logits = Model.forward(images);
+                if (logits.dtype != ScalarType.Float32) logits = logits.to(ScalarType.Float32); // the loss in float32, as under PyTorch's autocast
                 var loss = nn.functional.cross_entropy(logits, labels);
                 float lossValue = loss.item<float>();
                 if (!float.IsFinite(lossValue))

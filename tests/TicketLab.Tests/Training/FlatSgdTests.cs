@@ -29,6 +29,32 @@ public sealed class FlatSgdTests
         }
     }
 
+    /// <summary>Two identical models, one trained by TorchSharp's SGD and one by FlatSgd with the same settings.</summary>
+    private sealed class Twins : IDisposable
+    {
+        public readonly TicketModel Reference = NewModel(), Flat = NewModel();
+        public readonly OptimizerHelper Sgd, FlatSgd;
+
+        public Twins(double momentum, double weightDecay, bool nesterov = false)
+        {
+            Sgd = optim.SGD(Reference.parameters(), 0.1, momentum: momentum, weight_decay: weightDecay, nesterov: nesterov);
+            FlatSgd = new FlatSgd(Flat.parameters(), 0.1, momentum, weightDecay, nesterov);
+        }
+
+        public void Train(int steps, int seed)
+        {
+            FlatSgdTests.Train(Reference, Sgd, steps, seed);
+            FlatSgdTests.Train(Flat, FlatSgd, steps, seed);
+        }
+
+        public void AssertSame() => AssertSameParameters(Reference, Flat);
+
+        public void Dispose()
+        {
+            Sgd.Dispose(); FlatSgd.Dispose(); Reference.Dispose(); Flat.Dispose();
+        }
+    }
+
     private static void AssertSameParameters(TicketModel expected, TicketModel actual)
     {
         var actualMap = actual.NamedParameterMap();
@@ -43,31 +69,24 @@ public sealed class FlatSgdTests
     [InlineData(0.0, 1e-3, false)]
     public void Gives_the_values_of_TorchSharps_SGD_bit_for_bit(double momentum, double weightDecay, bool nesterov)
     {
-        using var reference = NewModel();
-        using var flat = NewModel();
-        using var sgd = optim.SGD(reference.parameters(), 0.1, momentum: momentum, weight_decay: weightDecay, nesterov: nesterov);
-        using var flatSgd = new FlatSgd(flat.parameters(), 0.1, momentum, weightDecay, nesterov);
-        Train(reference, sgd, 6, seed: 1);
-        Train(flat, flatSgd, 6, seed: 1);
-        AssertSameParameters(reference, flat);
-        Assert.False(reference.NamedParameterMap().First().Value.eq(NewModel().NamedParameterMap().First().Value).all().item<bool>(), "the parameters trained");
+        using var twins = new Twins(momentum, weightDecay, nesterov);
+        twins.Train(6, seed: 1);
+        twins.AssertSame();
+        using var untrained = NewModel();
+        Assert.False(twins.Reference.NamedParameterMap().First().Value.eq(untrained.NamedParameterMap().First().Value).all().item<bool>(), "the parameters trained");
     }
 
     [Fact]
-    public void Follows_learning_rate_changes_and_the_parameters_stay_views_of_the_flat_buffer()
+    public void Follows_learning_rate_changes()
     {
-        using var reference = NewModel();
-        using var flat = NewModel();
-        using var sgd = optim.SGD(reference.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4);
-        using var flatSgd = new FlatSgd(flat.parameters(), 0.1, 0.9, 1e-4, false);
+        using var twins = new Twins(0.9, 1e-4);
         foreach (double lr in new[] { 0.1, 0.01, 0.3 })
         {
-            OptimizerFactory.SetLearningRate(sgd, lr);
-            OptimizerFactory.SetLearningRate(flatSgd, lr);
-            Train(reference, sgd, 2, seed: (int)(lr * 100));
-            Train(flat, flatSgd, 2, seed: (int)(lr * 100));
+            OptimizerFactory.SetLearningRate(twins.Sgd, lr);
+            OptimizerFactory.SetLearningRate(twins.FlatSgd, lr);
+            twins.Train(2, seed: (int)(lr * 100));
         }
-        AssertSameParameters(reference, flat);
+        twins.AssertSame();
     }
 
     [Fact]
@@ -88,20 +107,14 @@ public sealed class FlatSgdTests
             Train(first, flatSgd, 3, seed: 2);
             Checkpoint.Save(path, header, first, flatSgd);
         }
-        // Resumed with FlatSgd: the loaded momentum buffers are gathered into its flat buffer.
-        using (var resumed = NewModel())
-        using (var flatSgd = new FlatSgd(resumed.parameters(), 0.1, 0.9, 1e-4, false))
+        // Resumed with FlatSgd (the loaded momentum buffers are gathered into its flat buffer), then with plain SGD: the file is SGD's format.
+        foreach (Func<TicketModel, OptimizerHelper> optimizerFor in new Func<TicketModel, OptimizerHelper>[]
+                 { m => new FlatSgd(m.parameters(), 0.1, 0.9, 1e-4, false), m => optim.SGD(m.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4) })
         {
-            Checkpoint.Load(path, resumed, flatSgd, new Step(0, 100), new Step(10, 100));
-            Train(resumed, flatSgd, 3, seed: 3);
-            AssertSameParameters(uninterrupted, resumed);
-        }
-        // The file is SGD's format: plain SGD resumes from it too.
-        using (var resumed = NewModel())
-        using (var sgd = optim.SGD(resumed.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4))
-        {
-            Checkpoint.Load(path, resumed, sgd, new Step(0, 100), new Step(10, 100));
-            Train(resumed, sgd, 3, seed: 3);
+            using var resumed = NewModel();
+            using var optimizer = optimizerFor(resumed);
+            Checkpoint.Load(path, resumed, optimizer, new Step(0, 100), new Step(10, 100));
+            Train(resumed, optimizer, 3, seed: 3);
             AssertSameParameters(uninterrupted, resumed);
         }
     }
@@ -109,31 +122,22 @@ public sealed class FlatSgdTests
     [Fact]
     public void A_parameter_given_new_storage_after_construction_still_trains()
     {
-        using var reference = NewModel();
-        using var flat = NewModel();
-        using var sgd = optim.SGD(reference.parameters(), 0.1, momentum: 0.9);
-        using var flatSgd = new FlatSgd(flat.parameters(), 0.1, 0.9, 0, false);
-        Train(reference, sgd, 2, seed: 4);
-        Train(flat, flatSgd, 2, seed: 4);
+        using var twins = new Twins(0.9, 0);
+        twins.Train(2, seed: 4);
         using (no_grad())
-            foreach (var parameter in flat.parameters()) parameter.set_(parameter.clone()); // storage of its own
-        Train(reference, sgd, 2, seed: 5);
-        Train(flat, flatSgd, 2, seed: 5);
-        AssertSameParameters(reference, flat);
+            foreach (var parameter in twins.Flat.parameters()) parameter.set_(parameter.clone()); // storage of its own
+        twins.Train(2, seed: 5);
+        twins.AssertSame();
     }
 
     [Fact]
     public void A_parameter_without_gradient_is_left_alone_as_SGD_leaves_it()
     {
-        using var reference = NewModel();
-        using var flat = NewModel();
-        using var sgd = optim.SGD(reference.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-2);
-        using var flatSgd = new FlatSgd(flat.parameters(), 0.1, 0.9, 1e-2, false);
-        Train(reference, sgd, 2, seed: 6);
-        Train(flat, flatSgd, 2, seed: 6);
-        var frozen = flat.NamedParameterMap().Keys.First();
-        var before = flat.NamedParameterMap()[frozen].detach().clone();
-        foreach (var (model, optimizer) in new (TicketModel, OptimizerHelper)[] { (reference, sgd), (flat, flatSgd) })
+        using var twins = new Twins(0.9, 1e-2);
+        twins.Train(2, seed: 6);
+        var frozen = twins.Flat.NamedParameterMap().Keys.First();
+        var before = twins.Flat.NamedParameterMap()[frozen].detach().clone();
+        foreach (var (model, optimizer) in new[] { (twins.Reference, twins.Sgd), (twins.Flat, twins.FlatSgd) })
         {
             using var scope = NewDisposeScope();
             OptimizerFactory.ClearGradients(optimizer);
@@ -142,11 +146,10 @@ public sealed class FlatSgdTests
             model.NamedParameterMap()[frozen].grad = null;
             optimizer.step();
         }
-        AssertSameParameters(reference, flat);
-        Assert.True(flat.NamedParameterMap()[frozen].eq(before).all().item<bool>(), "no gradient, no update (weight decay and momentum included)");
-        Train(reference, sgd, 2, seed: 9);
-        Train(flat, flatSgd, 2, seed: 9);
-        AssertSameParameters(reference, flat);
+        twins.AssertSame();
+        Assert.True(twins.Flat.NamedParameterMap()[frozen].eq(before).all().item<bool>(), "no gradient, no update (weight decay and momentum included)");
+        twins.Train(2, seed: 9);
+        twins.AssertSame();
     }
 
     [Fact]
