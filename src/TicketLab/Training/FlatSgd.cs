@@ -38,8 +38,8 @@ public sealed class FlatSgd : SGD
         flatParameters = base.parameters().ToArray();
         if (flatParameters.Length == 0) throw new ArgumentException("no parameters to optimize", nameof(parameters));
         var first = flatParameters[0];
-        if (flatParameters.Any(p => p.dtype != first.dtype || p.device_type != first.device_type || p.device_index != first.device_index))
-            throw new ArgumentException("the parameters must share one dtype and device", nameof(parameters));
+        if (flatten && flatParameters.Any(p => p.dtype != first.dtype || p.device_type != first.device_type || p.device_index != first.device_index))
+            throw new ArgumentException("flat buffers need parameters of one dtype and device", nameof(parameters));
         offsets = new long[flatParameters.Length];
         long total = 0;
         for (int i = 0; i < offsets.Length; i++) { offsets[i] = total; total += flatParameters[i].numel(); }
