@@ -90,7 +90,7 @@ public sealed class FlatSgdTests
     }
 
     [Fact]
-    public void A_checkpoint_written_and_read_mid_run_continues_exactly_like_SGD_and_loads_into_plain_SGD()
+    public void Checkpoints_written_by_either_resume_in_either_exactly_like_an_uninterrupted_SGD_run()
     {
         using var temp = new TicketLab.Tests.Support.TempFolder();
         string path = temp.Combine("checkpoint.bin");
@@ -107,13 +107,26 @@ public sealed class FlatSgdTests
             Train(first, flatSgd, 3, seed: 2);
             Checkpoint.Save(path, header, first, flatSgd);
         }
-        // Resumed with FlatSgd (the loaded momentum buffers are gathered into its flat buffer), then with plain SGD: the file is SGD's format.
-        foreach (Func<TicketModel, OptimizerHelper> optimizerFor in new Func<TicketModel, OptimizerHelper>[]
-                 { m => new FlatSgd(m.parameters(), 0.1, 0.9, 1e-4, false), m => optim.SGD(m.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4) })
+        // A checkpoint written by plain SGD (TicketLab before FlatSgd), for FlatSgd to resume.
+        string oldPath = temp.Combine("checkpoint-sgd.bin");
+        using (var first = NewModel())
+        using (var sgd = optim.SGD(first.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4))
+        {
+            Train(first, sgd, 3, seed: 2);
+            Checkpoint.Save(oldPath, header, first, sgd);
+        }
+        // FlatSgd's file resumed with FlatSgd (the loaded momentum buffers are gathered into its flat
+        // buffer) and with plain SGD (it is SGD's format); plain SGD's file resumed with FlatSgd.
+        foreach (var (file, optimizerFor) in new (string, Func<TicketModel, OptimizerHelper>)[]
+                 {
+                     (path, m => new FlatSgd(m.parameters(), 0.1, 0.9, 1e-4, false)),
+                     (path, m => optim.SGD(m.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4)),
+                     (oldPath, m => new FlatSgd(m.parameters(), 0.1, 0.9, 1e-4, false)),
+                 })
         {
             using var resumed = NewModel();
             using var optimizer = optimizerFor(resumed);
-            Checkpoint.Load(path, resumed, optimizer, new Step(0, 100), new Step(10, 100));
+            Checkpoint.Load(file, resumed, optimizer, new Step(0, 100), new Step(10, 100));
             Train(resumed, optimizer, 3, seed: 3);
             AssertSameParameters(uninterrupted, resumed);
         }
