@@ -25,6 +25,7 @@ namespace TicketLab.Training;
 public sealed class FlatSgd : SGD
 {
     private readonly Parameter[] flatParameters;
+    private readonly State[] states; // SGD's state of each parameter: loads refill these objects, never replace them
     private readonly long[] offsets; // where each parameter starts in the flat buffers, in elements
     private readonly long elementBytes;
     private Tensor values;
@@ -36,6 +37,7 @@ public sealed class FlatSgd : SGD
     {
         Flattened = flatten;
         flatParameters = base.parameters().ToArray();
+        states = flatParameters.Select(p => (State)_state[p.Handle]).ToArray();
         if (flatParameters.Length == 0) throw new ArgumentException("no parameters to optimize", nameof(parameters));
         var first = flatParameters[0];
         if (flatten && flatParameters.Any(p => p.dtype != first.dtype || p.device_type != first.device_type || p.device_index != first.device_index))
@@ -141,7 +143,6 @@ public sealed class FlatSgd : SGD
     /// </summary>
     private bool MomentumIsFlat()
     {
-        var states = flatParameters.Select(p => (State)_state[p.Handle]).ToArray();
         if (momentumBuffer is not null && states.Select((s, i) => s.momentum_buffer is { } b && DataPointer(b) == SliceAddress(momentumBuffer, i)).All(ok => ok))
             return true;
         if (states.All(s => s.momentum_buffer is null))
@@ -164,7 +165,7 @@ public sealed class FlatSgd : SGD
     {
         for (int i = 0; i < flatParameters.Length; i++)
         {
-            var state = (State)_state[flatParameters[i].Handle];
+            var state = states[i];
             var slice = momentumBuffer!.narrow(0, offsets[i], flatParameters[i].numel()).view(flatParameters[i].shape).DetachFromDisposeScope();
             if (!ReferenceEquals(state.momentum_buffer, slice)) state.momentum_buffer?.Dispose();
             state.momentum_buffer = slice;
