@@ -76,10 +76,6 @@ internal static class ConvNetBenchmark
     {
         if (name == "cpu") return CPU;
         if (name != "cuda") throw new ArgumentException($"device {name}: use cpu or cuda");
-        InitializeDeviceType(DeviceType.CUDA);
-        bool tf32 = Environment.GetEnvironmentVariable("BENCH_TF32") != "0";
-        backends.cuda.matmul.allow_tf32 = tf32;
-        backends.cudnn.allow_tf32 = tf32;
-        return CUDA;
+        return Devices.CudaDevice.Open(tf32: Environment.GetEnvironmentVariable("BENCH_TF32") != "0");
     }
 }

@@ -162,21 +162,17 @@ internal static class DeviceSupport
     public static torch.Device Resolve(string name, bool tf32, TextWriter log)
     {
         if (name == "cpu") return torch.CPU;
-        string advice = $"Give {TicketLab.Devices.LibTorchLocator.Flag} DIR with a CUDA build of libtorch (a PyTorch torch/lib folder), or use --device cpu.";
+        torch.Device device;
         try
         {
-            torch.InitializeDeviceType(DeviceType.CUDA);
+            device = TicketLab.Devices.CudaDevice.Open(tf32);
         }
-        catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
+        catch (TicketLab.Devices.CudaUnavailableException e)
         {
-            throw new HparamException("--device", $"cuda was asked for, but libtorch could not initialise CUDA here ({e.Message.Split('.')[0].Trim()}). {advice}");
+            throw new HparamException("--device", $"cuda was asked for, but {e.Message}. "
+                + $"Give {TicketLab.Devices.LibTorchLocator.Flag} DIR with a CUDA build of libtorch (a PyTorch torch/lib folder), or use --device cpu.");
         }
-        if (!torch.cuda.is_available())
-            throw new HparamException("--device", $"cuda was asked for, but no CUDA device is available to libtorch on this machine. {advice}");
-        // TF32 matrix products: PyTorch's recommended speed/accuracy trade-off on Ampere and later GPUs.
-        torch.backends.cuda.matmul.allow_tf32 = tf32;
-        torch.backends.cudnn.allow_tf32 = tf32;
         log.WriteLine($"Device: cuda ({torch.cuda.device_count()} device(s)), TF32 {(tf32 ? "on" : "off (--no-tf32)")}.");
-        return torch.CUDA;
+        return device;
     }
 }
