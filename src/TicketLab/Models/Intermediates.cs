@@ -37,10 +37,11 @@ internal static class Intermediates
     }
 
     /// <summary>
-    /// cuDNN evaluates channels-last in full float32 (TF32 off) 2.6 times slower than NCHW: ResNet-20
-    /// at batch 1000 on an H200, 14.9 ms against 5.7 ms, in PyTorch as in TicketLab. With TF32, and
-    /// in training steps, channels-last is the faster layout there too (bench/gpu.sh).
+    /// cuDNN runs channels-last in full float32 (TF32 off, no autocast) slower than NCHW: ResNet-20
+    /// evaluating a batch of 1000 on an H200 took 14.9 ms against 5.7 ms, in PyTorch as in TicketLab,
+    /// and PyTorch's training step ran at 16,150 against 17,258 images/s. With TF32 or bf16 autocast
+    /// the tensor cores run channels-last fastest, on the CPU oneDNN does (bench/gpu.sh, bench/peers.sh).
     /// </summary>
     private static bool SlowerOnThisDevice(Tensor images) =>
-        images.device_type == TorchSharp.DeviceType.CUDA && !TorchSharp.torch.backends.cudnn.allow_tf32 && !TorchSharp.torch.is_grad_enabled();
+        images.device_type == TorchSharp.DeviceType.CUDA && !TorchSharp.torch.backends.cudnn.allow_tf32 && Autocast.Active is null;
 }
