@@ -55,6 +55,29 @@ public sealed class AutocastTests
     }
 
     [Fact]
+    public void A_weight_cast_channels_last_has_the_plain_casts_values_and_passes_the_same_gradient_back()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var input = randn(2, 8, 6, 6).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2).to(ScalarType.BFloat16);
+        var plainWeight = randn(4, 8, 3, 3).requires_grad_();
+        var packedWeight = plainWeight.detach().clone().requires_grad_();
+
+        var plain = plainWeight.to(ScalarType.BFloat16);
+        var packed = Autocast.CastChannelsLast(packedWeight, ScalarType.BFloat16);
+        Assert.Equal(plain.shape, packed.shape);
+        Assert.Equal(ScalarType.BFloat16, packed.dtype);
+        Assert.Equal(1, packed.stride(1)); // channels innermost in memory
+        Assert.True(plain.eq(packed).all().item<bool>());
+
+        nn.functional.conv2d(input, plain, padding: [1, 1]).to(ScalarType.Float32).square().sum().backward();
+        nn.functional.conv2d(input, packed, padding: [1, 1]).to(ScalarType.Float32).square().sum().backward();
+        Assert.Equal(ScalarType.Float32, packedWeight.grad!.dtype);
+        Assert.True(plainWeight.grad!.allclose(packedWeight.grad!, rtol: 1e-2, atol: 1e-2), "the channels-last cast changed the weight's gradient");
+        Assert.True(packedWeight.grad!.abs().sum().item<float>() > 0);
+    }
+
+    [Fact]
     public void Scopes_nest_and_restore_what_was_in_effect()
     {
         using (Autocast.Enable(ScalarType.BFloat16))
