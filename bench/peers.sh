@@ -8,8 +8,8 @@
 #   peak resident memory (VmHWM) of the training-step processes.
 # The PyTorch side is Debian's python3-torch (install it and libopenblas0-openmp first); each side's
 # BLAS is printed, and PyTorch runs both as installed and with TicketLab's allocator settings.
-# Prints a table of medians over ROUNDS and the ratios: for s/epoch and MiB lower is better, for
-# images/s higher.
+# Prints a table of medians over ROUNDS and the ratios of the medians, then the median of each round's
+# own ratio (each round's figures go to stderr): for s/epoch and MiB lower is better, for images/s higher.
 # Usage: [BENCH_AUTOCAST=bf16] bench/peers.sh [ROUNDS=3] [DATA=/usr/share/datasets/fashion-mnist] [ROWS=lenet,conv]
 # (LENET_ROUNDS=N gives the LeNet rows more rounds: on a shared 2-core VM, 2-thread epochs vary most.)
 set -euo pipefail
@@ -52,14 +52,21 @@ row() {
     out=$("${malloc[@]}" "${p[@]}"); mv+=("$(figure <<<"$out")"); mmem+=("$(memory <<<"$out")")
   done
   local tm pm mm; tm=$(printf '%s\n' "${tv[@]}" | median); pm=$(printf '%s\n' "${pv[@]}" | median); mm=$(printf '%s\n' "${mv[@]}" | median)
-  printf '| %s | %s | %s | %s | %s | %.2f | %.2f |\n' "$name" "$unit" "$tm" "$pm" "$mm" "$(ratio "$tm" "$pm")" "$(ratio "$tm" "$mm")"
+  # Pair by pair: each round's ratio, then their median. Where the machine's speed drifts between
+  # rounds (this 2-core VM's two-thread speed flips between two modes), neighbours share a mode more
+  # often than a round's TicketLab run shares one with another round's PyTorch run.
+  local pr=() mr=()
+  for ((r = 0; r < rounds; r++)); do pr+=("$(ratio "${tv[r]}" "${pv[r]}")"); mr+=("$(ratio "${tv[r]}" "${mv[r]}")"); done
+  printf '| %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %.2f |\n' "$name" "$unit" "$tm" "$pm" "$mm" "$(ratio "$tm" "$pm")" "$(ratio "$tm" "$mm")" \
+    "$(printf '%s\n' "${pr[@]}" | median)" "$(printf '%s\n' "${mr[@]}" | median)"
+  echo "  $name, each round (TicketLab PyTorch PyTorch+settings): $(for ((r = 0; r < rounds; r++)); do printf '%s/%s/%s ' "${tv[r]}" "${pv[r]}" "${mv[r]}"; done)" >&2
   if [ $with_memory = 1 ]; then
     tm=$(printf '%s\n' "${tmem[@]}" | median); pm=$(printf '%s\n' "${pmem[@]}" | median); mm=$(printf '%s\n' "${mmem[@]}" | median)
-    printf '| %s, peak memory | MiB (lower is better) | %s | %s | %s | %.2f | %.2f |\n' "$name" "$tm" "$pm" "$mm" "$(ratio "$tm" "$pm")" "$(ratio "$tm" "$mm")"
+    printf '| %s, peak memory | MiB (lower is better) | %s | %s | %s | %.2f | %.2f | | |\n' "$name" "$tm" "$pm" "$mm" "$(ratio "$tm" "$pm")" "$(ratio "$tm" "$mm")"
   fi
 }
-echo "| measurement | unit | TicketLab | PyTorch | PyTorch + allocator settings | TicketLab / PyTorch | TicketLab / PyTorch + settings |"
-echo "|---|---|---|---|---|---|---|"
+echo "| measurement | unit | TicketLab | PyTorch | PyTorch + allocator settings | TicketLab / PyTorch | TicketLab / PyTorch + settings | median of round ratios / PyTorch | ... / PyTorch + settings |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for threads in 1 2; do
   if [[ $rows == *lenet* ]]; then
     conv_rounds=$rounds; rounds=${LENET_ROUNDS:-$rounds}
