@@ -40,9 +40,10 @@ internal static class ConvNetBenchmark
             using var scope = NewDisposeScope();
             if (training)
             {
-                NativeAllocator.AfterTrainingIteration(trained++); // as TrainingLoop does
                 OptimizerFactory.ClearGradients(optimizer);
-                nn.functional.cross_entropy(model.forward(images).to(ScalarType.Float32), labels).backward(); // the loss in float32, as the training loop computes it
+                var loss = nn.functional.cross_entropy(model.forward(images).to(ScalarType.Float32), labels); // the loss in float32, as the training loop computes it
+                NativeAllocator.AfterForwardPass(trained++); // as TrainingLoop does
+                loss.backward();
                 optimizer.step();
             }
             else

@@ -50,11 +50,12 @@ public static class NativeAllocator
 
     /// <summary>
     /// Hands the free pages inside the heap back to the kernel (glibc's <c>malloc_trim(0)</c>); a
-    /// no-op where the settings were not applied. Called every <see cref="ReturnFreeMemoryEvery"/>
-    /// training iterations: the kept heap fragments over a long run (a
-    /// ResNet-20 training loop levelled off at 1.56 GiB after some 200 steps), and returning its
-    /// free pages this often levelled it off at 0.86 GiB over 800 steps with no measurable cost in
-    /// speed (returning them every step: 0.51 GiB, but 1.44 times slower).
+    /// no-op where the settings were not applied. The kept heap fragments over a long run: without
+    /// this, 300 ResNet-20 training steps (2 threads) left 2.3 GiB resident where the step needs about
+    /// 0.5 GiB and PyTorch 1.13, given the same thresholds, stays at 0.52-0.57 GiB. Something in
+    /// TicketLab's stack (TorchSharp and libtorch 2.10) churns small allocations that glibc carves out
+    /// of freed tensor buffers: turning glibc's caches of small blocks off (tcache and fastbins) made
+    /// it 5.0 GiB. See <see cref="AfterForwardPass"/> for when the training loop calls this.
     /// </summary>
     public static void ReturnFreeMemory()
     {
@@ -62,29 +63,39 @@ public static class NativeAllocator
     }
 
     /// <summary>Training iterations between calls of <see cref="ReturnFreeMemory"/>, at least.</summary>
-    public const int ReturnFreeMemoryEvery = 25;
+    public const int ReturnFreeMemoryEvery = 10;
 
     /// <summary>
     /// Milliseconds between calls of <see cref="ReturnFreeMemory"/>, at least. A trim costs about a
-    /// millisecond: after every 25 LeNet-300-100 steps (1 ms each) it made `ticketlab train` 1.5-2.5%
-    /// slower; a ResNet-20 step on the CPU takes 0.2 s, so 25 of them take longer than this anyway.
+    /// millisecond and makes the next steps fault in again what they reuse: after every 25 LeNet-300-100
+    /// steps (1 ms each) it made `ticketlab train` 1.5-2.5% slower. A ResNet-20 step on the CPU takes
+    /// 0.2 s, so 10 of them take longer than this (at 2 s, 10 steps of 0.19 s fell short and it
+    /// trimmed every 20: 760 MiB after 300 steps).
     /// </summary>
-    public const long ReturnFreeMemoryIntervalMs = 2000;
+    public const long ReturnFreeMemoryIntervalMs = 1000;
 
     private static long lastReturnedAt = Environment.TickCount64;
 
     /// <summary>
-    /// Called after each training iteration: <see cref="ReturnFreeMemory"/> every
-    /// <see cref="ReturnFreeMemoryEvery"/> of them once <see cref="ReturnFreeMemoryIntervalMs"/> have passed.
+    /// Called by the training loop after each iteration's forward pass: <see cref="ReturnFreeMemory"/>
+    /// every <see cref="ReturnFreeMemoryEvery"/> iterations once <see cref="ReturnFreeMemoryIntervalMs"/>
+    /// have passed. After the forward pass, because the step's activations are allocated then: what is
+    /// free is mostly fragments, and the buffers the step reuses stay mapped. A trim there cost a
+    /// ResNet-20 step 38 ms, against 81 ms at the boundary between steps (when every activation has just
+    /// been freed) and 97 ms after the backward pass (trimming every step: 550, 463 and 438 images/s
+    /// against 643). Over 300 steps: 599 MiB resident every 10 iterations after the forward pass,
+    /// against 768 MiB every 25 at the boundary (docs/performance.md, "Memory over long runs").
     /// </summary>
-    public static void AfterTrainingIteration(long iteration)
+    public static void AfterForwardPass(long iteration)
     {
-        if (iteration % ReturnFreeMemoryEvery != 0) return;
-        long now = Environment.TickCount64;
-        if (now - Volatile.Read(ref lastReturnedAt) < ReturnFreeMemoryIntervalMs) return;
-        Volatile.Write(ref lastReturnedAt, now);
+        if (!IsDue(iteration, Environment.TickCount64, Volatile.Read(ref lastReturnedAt))) return;
+        Volatile.Write(ref lastReturnedAt, Environment.TickCount64);
         ReturnFreeMemory();
     }
+
+    /// <summary>Whether <paramref name="iteration"/>, at <paramref name="nowMs"/>, is one to return free memory at, the last return having been at <paramref name="lastReturnedAtMs"/>.</summary>
+    public static bool IsDue(long iteration, long nowMs, long lastReturnedAtMs) =>
+        iteration % ReturnFreeMemoryEvery == 0 && nowMs - lastReturnedAtMs >= ReturnFreeMemoryIntervalMs;
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int parameter, int value);

@@ -102,6 +102,7 @@ public sealed class TrainingLoop
                 float lossValue = loss.item<float>();
                 if (!float.IsFinite(lossValue))
                     return Diverged(state, new Divergence(step, lossValue, $"the training loss is {lossValue}"));
+                NativeAllocator.AfterForwardPass(step.Iteration);
                 loss.backward();
                 Constraint?.BeforeOptimizerStep();
                 Optimizer.step();
@@ -110,7 +111,6 @@ public sealed class TrainingLoop
                 result = new IterationResult(step, lossValue, correct, labels.shape[0], lr);
             }
             foreach (var callback in Callbacks) callback.AfterIteration(state, result);
-            NativeAllocator.AfterTrainingIteration(step.Iteration);
         }
         return null;
     }
