@@ -34,7 +34,6 @@ internal static class ConvNetBenchmark
         if (training) model.train(); else model.eval();
         // BENCH_AUTOCAST=bf16: convolutions and linear layers in bfloat16, as --autocast bf16 trains.
         using var autocast = Autocast.Enable(Environment.GetEnvironmentVariable("BENCH_AUTOCAST") == "bf16" ? ScalarType.BFloat16 : null);
-        int trained = 0;
         void Step()
         {
             using var scope = NewDisposeScope();
@@ -42,7 +41,7 @@ internal static class ConvNetBenchmark
             {
                 OptimizerFactory.ClearGradients(optimizer);
                 var loss = nn.functional.cross_entropy(model.forward(images).to(ScalarType.Float32), labels); // the loss in float32, as the training loop computes it
-                NativeAllocator.AfterForwardPass(trained++); // as TrainingLoop does
+                NativeAllocator.AfterForwardPass(); // as TrainingLoop does
                 loss.backward();
                 optimizer.step();
             }

@@ -62,40 +62,38 @@ public static class NativeAllocator
         if (Configured) malloc_trim(0);
     }
 
-    /// <summary>Training iterations between calls of <see cref="ReturnFreeMemory"/>, at least.</summary>
-    public const int ReturnFreeMemoryEvery = 10;
-
     /// <summary>
-    /// Milliseconds between calls of <see cref="ReturnFreeMemory"/>, at least. A trim costs about a
-    /// millisecond and makes the next steps fault in again what they reuse: after every 25 LeNet-300-100
-    /// steps (1 ms each) it made `ticketlab train` 1.5-2.5% slower. A ResNet-20 step on the CPU takes
-    /// 0.2 s, so 10 of them take longer than this (at 2 s, 10 steps of 0.19 s fell short and it
-    /// trimmed every 20: 760 MiB after 300 steps).
+    /// Milliseconds between calls of <see cref="ReturnFreeMemory"/> from the training loop, at least.
+    /// Each one makes the next steps fault in again what they reuse, so the rule is one of time, not
+    /// of steps: a LeNet-300-100 step takes 1 ms (a trim every 25 of them made `ticketlab train`
+    /// 1.5-2.5% slower), a ResNet-20 step on 2 CPU threads 0.2 s, a VGG-16 step 1.1 s. Every 10
+    /// iterations and 1 s apart left VGG-16 at 1,170 MiB after 40 steps; every 2 s at 924 MiB
+    /// (PyTorch: 875), 1.7% slower end to end.
     /// </summary>
-    public const long ReturnFreeMemoryIntervalMs = 1000;
+    public const long ReturnFreeMemoryIntervalMs = 2000;
 
     private static long lastReturnedAt = Environment.TickCount64;
 
     /// <summary>
     /// Called by the training loop after each iteration's forward pass: <see cref="ReturnFreeMemory"/>
-    /// every <see cref="ReturnFreeMemoryEvery"/> iterations once <see cref="ReturnFreeMemoryIntervalMs"/>
-    /// have passed. After the forward pass, because the step's activations are allocated then: what is
-    /// free is mostly fragments, and the buffers the step reuses stay mapped. A trim there cost a
-    /// ResNet-20 step 38 ms, against 81 ms at the boundary between steps (when every activation has just
-    /// been freed) and 97 ms after the backward pass (trimming every step: 550, 463 and 438 images/s
-    /// against 643). Over 300 steps: 599 MiB resident every 10 iterations after the forward pass,
-    /// against 768 MiB every 25 at the boundary (docs/performance.md, "Memory over long runs").
+    /// once <see cref="ReturnFreeMemoryIntervalMs"/> have passed since the last time. After the forward
+    /// pass, because the step's activations are allocated then: what is free is mostly fragments, and
+    /// the buffers the step reuses stay mapped. A trim there cost a ResNet-20 step 38 ms, against 81 ms
+    /// at the boundary between steps (when every activation has just been freed) and 97 ms after the
+    /// backward pass (trimming every step: 550, 463 and 438 images/s against 643). Over 300 ResNet-20
+    /// steps: 589-619 MiB resident, against 686-768 MiB every 25 iterations at the boundary
+    /// (docs/performance.md, "Memory over long runs").
     /// </summary>
-    public static void AfterForwardPass(long iteration)
+    public static void AfterForwardPass()
     {
-        if (!IsDue(iteration, Environment.TickCount64, Volatile.Read(ref lastReturnedAt))) return;
-        Volatile.Write(ref lastReturnedAt, Environment.TickCount64);
+        long now = Environment.TickCount64;
+        if (!IsDue(now, Volatile.Read(ref lastReturnedAt))) return;
+        Volatile.Write(ref lastReturnedAt, now);
         ReturnFreeMemory();
     }
 
-    /// <summary>Whether <paramref name="iteration"/>, at <paramref name="nowMs"/>, is one to return free memory at, the last return having been at <paramref name="lastReturnedAtMs"/>.</summary>
-    public static bool IsDue(long iteration, long nowMs, long lastReturnedAtMs) =>
-        iteration % ReturnFreeMemoryEvery == 0 && nowMs - lastReturnedAtMs >= ReturnFreeMemoryIntervalMs;
+    /// <summary>Whether free memory goes back at <paramref name="nowMs"/>, the last time having been <paramref name="lastReturnedAtMs"/>.</summary>
+    public static bool IsDue(long nowMs, long lastReturnedAtMs) => nowMs - lastReturnedAtMs >= ReturnFreeMemoryIntervalMs;
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int parameter, int value);

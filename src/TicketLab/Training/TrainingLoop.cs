@@ -102,7 +102,7 @@ public sealed class TrainingLoop
                 float lossValue = loss.item<float>();
                 if (!float.IsFinite(lossValue))
                     return Diverged(state, new Divergence(step, lossValue, $"the training loss is {lossValue}"));
-                NativeAllocator.AfterForwardPass(step.Iteration);
+                NativeAllocator.AfterForwardPass();
                 loss.backward();
                 Constraint?.BeforeOptimizerStep();
                 Optimizer.step();
