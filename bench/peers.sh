@@ -25,7 +25,8 @@ echo "# $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinf
 echo "# PyTorch: $($py -c 'import torch; print(torch.__version__)'), BLAS via libblas.so.3 -> $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo '?')"
 # BENCH_AUTOCAST=bf16 (inherited by both sides): the conv rows with bfloat16 autocast on both sides.
 [ "${BENCH_AUTOCAST:-}" = bf16 ] && echo "# conv rows under bf16 autocast on both sides (TicketLab --autocast bf16, PyTorch torch.autocast)"
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# The median of the numbers on stdin; empty lines and nan (a side that printed no figure) left out, nan if none is left.
+median() { awk 'NF && $1 != "nan"' | sort -g | awk '{a[NR]=$1} END {print (NR == 0 ? "nan" : NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # PyTorch as a user runs it, and given the allocator settings TicketLab applies to itself at load.
 malloc=(env MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647)
 figure() { awk '/images\/s|seconds per epoch/ {print ($NF == "images/s") ? $(NF-1) : $NF}'; }
@@ -38,7 +39,8 @@ cli_lenet() { # threads epochs
   echo "ticketlab train, $1 thread(s): median seconds per epoch $($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["median_epoch_seconds"])' "$root"/train_*/replicate_1/summary.json)"
 }
 
-ratio() { echo "$1 / $2" | bc -l; }
+# A / B, or nan when either side printed no figure (or B is 0): never a silent 0.00.
+ratio() { if [[ -z $1 || -z $2 || $1 == nan || $2 == nan ]] || (($(echo "$2 == 0" | bc))); then echo nan; else echo "$1 / $2" | bc -l; fi; }
 # row NAME UNIT [--memory] TICKETLAB-COMMAND -- PYTORCH-COMMAND: the sides in turn, ROUNDS times.
 row() {
   local name=$1 unit=$2; shift 2; local with_memory=0
@@ -52,9 +54,9 @@ row() {
     out=$("${malloc[@]}" "${p[@]}"); mv+=("$(figure <<<"$out")"); mmem+=("$(memory <<<"$out")")
   done
   local tm pm mm; tm=$(printf '%s\n' "${tv[@]}" | median); pm=$(printf '%s\n' "${pv[@]}" | median); mm=$(printf '%s\n' "${mv[@]}" | median)
-  # Pair by pair: each round's ratio, then their median. Where the machine's speed drifts between
-  # rounds (this 2-core VM's two-thread speed flips between two modes), neighbours share a mode more
-  # often than a round's TicketLab run shares one with another round's PyTorch run.
+  # Round by round: each round's ratio, then their median. Where the machine's speed drifts between
+  # rounds (this 2-core VM's two-thread speed flips between two modes), the runs of one round, minutes
+  # apart at most, share a mode more often than runs of different rounds.
   local pr=() mr=()
   for ((r = 0; r < rounds; r++)); do pr+=("$(ratio "${tv[r]}" "${pv[r]}")"); mr+=("$(ratio "${tv[r]}" "${mv[r]}")"); done
   printf '| %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %.2f |\n' "$name" "$unit" "$tm" "$pm" "$mm" "$(ratio "$tm" "$pm")" "$(ratio "$tm" "$mm")" \

@@ -51,11 +51,11 @@ public static class NativeAllocator
     /// <summary>
     /// Hands the free pages inside the heap back to the kernel (glibc's <c>malloc_trim(0)</c>); a
     /// no-op where the settings were not applied. The kept heap fragments over a long run: without
-    /// this, 300 ResNet-20 training steps (2 threads) left 2.3 GiB resident where the step needs about
-    /// 0.5 GiB and PyTorch 1.13, given the same thresholds, stays at 0.52-0.57 GiB. Something in
+    /// this, 300 ResNet-20 training steps (2 threads) left 2,307 MiB resident where the step needs
+    /// about 500 MiB and PyTorch 1.13, given the same thresholds, stays at 517-571 MiB. Something in
     /// TicketLab's stack (TorchSharp and libtorch 2.10) churns small allocations that glibc carves out
     /// of freed tensor buffers: turning glibc's caches of small blocks off (tcache and fastbins) made
-    /// it 5.0 GiB. See <see cref="AfterForwardPass"/> for when the training loop calls this.
+    /// it 5,013 MiB. See <see cref="AfterForwardPass"/> for when the training loop calls this.
     /// </summary>
     public static void ReturnFreeMemory()
     {
@@ -72,7 +72,7 @@ public static class NativeAllocator
     /// </summary>
     public const long ReturnFreeMemoryIntervalMs = 2000;
 
-    private static long lastReturnedAt = Environment.TickCount64;
+    private static readonly Interval TrainingTrims = new(ReturnFreeMemoryIntervalMs, Environment.TickCount64);
 
     /// <summary>
     /// Called by the training loop after each iteration's forward pass: <see cref="ReturnFreeMemory"/>
@@ -81,19 +81,28 @@ public static class NativeAllocator
     /// the buffers the step reuses stay mapped. A trim there cost a ResNet-20 step 38 ms, against 81 ms
     /// at the boundary between steps (when every activation has just been freed) and 97 ms after the
     /// backward pass (trimming every step: 550, 463 and 438 images/s against 643). Over 300 ResNet-20
-    /// steps: 589-619 MiB resident, against 686-768 MiB every 25 iterations at the boundary
-    /// (docs/performance.md, "Memory over long runs").
+    /// steps on 2 threads (a trim every 10-11 steps): 622 MiB resident, against 686 (median of three
+    /// runs) and 768 MiB every 25 iterations at the boundary (docs/performance.md, "Memory over long runs").
     /// </summary>
     public static void AfterForwardPass()
     {
-        long now = Environment.TickCount64;
-        if (!IsDue(now, Volatile.Read(ref lastReturnedAt))) return;
-        Volatile.Write(ref lastReturnedAt, now);
-        ReturnFreeMemory();
+        if (TrainingTrims.TryClaim(Environment.TickCount64)) ReturnFreeMemory();
     }
 
-    /// <summary>Whether free memory goes back at <paramref name="nowMs"/>, the last time having been <paramref name="lastReturnedAtMs"/>.</summary>
-    public static bool IsDue(long nowMs, long lastReturnedAtMs) => nowMs - lastReturnedAtMs >= ReturnFreeMemoryIntervalMs;
+    /// <summary>
+    /// A thing done at most once per <paramref name="intervalMs"/>: <see cref="TryClaim"/> says whether
+    /// it is due at a time and, if so, marks it done then, exactly once when threads race for it.
+    /// </summary>
+    public sealed class Interval(long intervalMs, long startMs)
+    {
+        private long last = startMs;
+
+        public bool TryClaim(long nowMs)
+        {
+            long previous = Volatile.Read(ref last);
+            return nowMs - previous >= intervalMs && Interlocked.CompareExchange(ref last, nowMs, previous) == previous;
+        }
+    }
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int parameter, int value);

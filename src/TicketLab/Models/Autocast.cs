@@ -81,8 +81,8 @@ public static class Autocast
     {
         using var nhwcWeight = weight.permute(0, 2, 3, 1);
         using var packed = empty(nhwcWeight.shape, dtype, weight.device);
-        packed.copy_(nhwcWeight);
-        return packed.permute(0, 3, 1, 2);
+        using var copied = packed.copy_(nhwcWeight); // its own handle in some TorchSharp versions
+        return copied.permute(0, 3, 1, 2);
     }
 
     // On the CPU oneDNN reorders weights into its own blocked layout whatever they come in, so the plain cast is kept there.

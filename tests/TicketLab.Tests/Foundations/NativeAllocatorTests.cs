@@ -12,12 +12,24 @@ public sealed class NativeAllocatorTests
         Assert.Equal(OperatingSystem.IsLinux() && !userSettings, NativeAllocator.Configured);
     }
 
-    [Theory]
-    [InlineData(5_000, 0, true)]
-    [InlineData(5_000, 5_000 - NativeAllocator.ReturnFreeMemoryIntervalMs, true)]
-    [InlineData(5_000, 5_000 - NativeAllocator.ReturnFreeMemoryIntervalMs + 1, false)] // too soon after the last return
-    public void Free_memory_goes_back_once_enough_time_has_passed_since_the_last_time(long nowMs, long lastMs, bool due)
+    [Fact]
+    public void Free_memory_goes_back_once_per_interval_and_the_interval_restarts_from_each_return()
     {
-        Assert.Equal(due, NativeAllocator.IsDue(nowMs, lastMs));
+        var trims = new NativeAllocator.Interval(NativeAllocator.ReturnFreeMemoryIntervalMs, startMs: 0);
+        long interval = NativeAllocator.ReturnFreeMemoryIntervalMs;
+        Assert.False(trims.TryClaim(interval - 1)); // too soon after the start
+        Assert.True(trims.TryClaim(interval + 10));
+        Assert.False(trims.TryClaim(interval + 10)); // claimed already
+        Assert.False(trims.TryClaim(2 * interval + 9)); // counted from the last return, not from the start
+        Assert.True(trims.TryClaim(2 * interval + 10));
+    }
+
+    [Fact]
+    public void Threads_racing_for_a_due_return_get_it_once()
+    {
+        var trims = new NativeAllocator.Interval(1000, startMs: 0);
+        int claimed = 0;
+        Parallel.For(0, 64, _ => { if (trims.TryClaim(5_000)) Interlocked.Increment(ref claimed); });
+        Assert.Equal(1, claimed);
     }
 }
