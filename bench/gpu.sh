@@ -33,7 +33,7 @@ fi
 echo "# $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi: device $device")"
 python3 -c 'import torch; print(f"# PyTorch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}; TicketLab: TorchSharp 0.107 on that libtorch")'
 figure() { awk '/images\/s/ {print $(NF-1)}'; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+source bench/stats.sh
 # side NAME COMMAND...: runs it, echoes its line to stderr (the log), appends its figure to $scratch/NAME.
 scratch=$(mktemp -d); trap 'rm -rf "$scratch"' EXIT
 side() { local name=$1; shift; local out; out=$("$@" 2>&1) || { echo "FAILED: $* :: $out" >&2; return; }
@@ -54,7 +54,7 @@ echo "| ResNet-20, images/s | precision | TicketLab | PyTorch eager | PyTorch ea
 echo "|---|---|---|---|---|---|---|"
 for mode in step eval; do for precision in tf32 fp32 bf16; do
   t=$(median <"$scratch/t-$mode-$precision" 2>/dev/null); p=$(median <"$scratch/p-$mode-$precision" 2>/dev/null); c=$(median <"$scratch/c-$mode-$precision" 2>/dev/null)
-  [ -n "$t" ] && [ -n "$p" ] && [ -n "$c" ] || { echo "| $mode | $precision | ${t:-failed} | ${p:-failed} | ${c:-failed} | | |"; continue; }
+  [[ -n $t && -n $p && -n $c && $t != nan && $p != nan && $c != nan ]] || { echo "| $mode | $precision | ${t/nan/failed} | ${p/nan/failed} | ${c/nan/failed} | | |"; continue; }
   printf '| %s | %s | %s | %s | %s | %.2f | %.2f |\n' "$([ $mode = step ] && echo 'training step, batch 128' || echo 'evaluation, batch 1000')" \
     "$(case $precision in tf32) echo 'TF32';; fp32) echo 'float32 (TF32 off)';; bf16) echo 'bf16 autocast';; esac)" "$t" "$p" "$c" "$(awk "BEGIN {print $t / $p}")" "$(awk "BEGIN {print $t / $c}")"
 done; done

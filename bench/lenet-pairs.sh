@@ -11,12 +11,13 @@ rounds=${1:-10}; threads=${2:-2}; data=${3:-/usr/share/datasets/fashion-mnist}
 cli=src/TicketLab.Cli/bin/Release/net10.0/TicketLab.Cli.dll
 [ -f "$cli" ] || dotnet build -c Release src/TicketLab.Cli >/dev/null
 py=/usr/bin/python3
+source bench/stats.sh
 jiffies() { awk '/^cpu / {print $9, $5}' /proc/stat; } # steal, idle
 for ((r = 1; r <= rounds; r++)); do
   root=$(mktemp -d); read -r s0 i0 < <(jiffies)
   dotnet "$cli" train --preset lenet_300_100 --training-steps 4ep --threads "$threads" --root "$root" --data-dir "$data" --quiet >/dev/null
   read -r s1 i1 < <(jiffies)
-  t=$($py -c 'import glob, json, sys; print(json.load(open(glob.glob(sys.argv[1] + "/train_*/replicate_1/summary.json")[0]))["median_epoch_seconds"])' "$root")
+  t=$(epoch_seconds "$root")
   p=$($py bench/peers/pytorch_lenet.py "$data" "$threads" 4 | awk '/seconds per epoch/ {print $NF}')
   read -r s2 i2 < <(jiffies)
   echo "round $r: ticketlab $t (steal $((s1 - s0)) idle $((i1 - i0)))  pytorch $p (steal $((s2 - s1)) idle $((i2 - i1)))"

@@ -25,8 +25,7 @@ echo "# $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinf
 echo "# PyTorch: $($py -c 'import torch; print(torch.__version__)'), BLAS via libblas.so.3 -> $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo '?')"
 # BENCH_AUTOCAST=bf16 (inherited by both sides): the conv rows with bfloat16 autocast on both sides.
 [ "${BENCH_AUTOCAST:-}" = bf16 ] && echo "# conv rows under bf16 autocast on both sides (TicketLab --autocast bf16, PyTorch torch.autocast)"
-# The median of the numbers on stdin; empty lines and nan (a side that printed no figure) left out, nan if none is left.
-median() { awk 'NF && $1 != "nan"' | sort -g | awk '{a[NR]=$1} END {print (NR == 0 ? "nan" : NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+source bench/stats.sh
 # PyTorch as a user runs it, and given the allocator settings TicketLab applies to itself at load.
 malloc=(env MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647)
 figure() { awk '/images\/s|seconds per epoch/ {print ($NF == "images/s") ? $(NF-1) : $NF}'; }
@@ -36,7 +35,7 @@ memory() { awk '/peak resident memory/ {print $(NF-1)}'; }
 cli_lenet() { # threads epochs
   local root; root=$(mktemp -d -p "$scratch")
   dotnet "$cli" train --preset lenet_300_100 --training-steps "$2ep" --threads "$1" --root "$root" --data-dir "$data" --quiet >/dev/null
-  echo "ticketlab train, $1 thread(s): median seconds per epoch $($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["median_epoch_seconds"])' "$root"/train_*/replicate_1/summary.json)"
+  echo "ticketlab train, $1 thread(s): median seconds per epoch $(epoch_seconds "$root")"
 }
 
 # A / B, or nan when either side printed no figure (or B is 0): never a silent 0.00.
