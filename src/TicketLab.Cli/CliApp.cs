@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using TicketLab.Cli.Commands;
+using TicketLab.Experiments;
 using TicketLab.Training;
 
 namespace TicketLab.Cli;
@@ -35,40 +36,52 @@ public static class CliApp
     }
 
     // A Command rather than RootCommand, whose name is the executable's (TicketLab.Cli, or testhost).
-    private static Command CreateRoot(CliEnvironment environment, PresetDefaults defaults) =>
-        new(CommandName, "TicketLab: lottery-ticket experiments on vision networks (train, prune, rewind, compare).")
+    private static Command CreateRoot(CliEnvironment environment, PresetDefaults defaults)
+    {
+        var root = new Command(CommandName, "TicketLab: lottery-ticket experiments on vision networks (train, prune, rewind, compare).")
         {
             new HelpOption(),
             new VersionOption { Action = new PrintVersion() },
-            TrainCommand.Create(environment, defaults),
-            LotteryCommand.Create(environment, defaults),
-            BranchCommand.Create(environment, defaults),
-            AnalysisCommands.Instability(environment, defaults),
-            AnalysisCommands.RewindSweep(environment, defaults),
-            AnalysisCommands.Compare(environment, defaults),
-            AnalyzeCommand.Create(environment, defaults),
-            ReportCommand.Create(environment),
-            ListCommand.Create(environment),
-            InteropCommands.Export(environment),
-            InteropCommands.Import(environment),
-            StudyCommand.Create(environment),
         };
+        // One command per registered experiment kind that has one (train, lottery, instability, rewind-sweep, ...).
+        foreach (var kind in ExperimentRegistry.All.Where(kind => kind.CommandDescription is not null))
+            root.Subcommands.Add(KindCommand.Create(kind, environment, defaults));
+        root.Subcommands.Add(BranchCommand.Create(environment, defaults));
+        root.Subcommands.Add(AnalyzeCommand.Create(environment, defaults));
+        // `compare` was a command before it became a registered analysis; kept as the shortcut of `analyze compare`.
+        root.Subcommands.Add(AnalyzeCommand.CreateFor(LevelAnalysisRegistry.Get("compare"), environment, defaults));
+        root.Subcommands.Add(ReportCommand.Create(environment));
+        root.Subcommands.Add(ListCommand.Create(environment));
+        root.Subcommands.Add(InteropCommands.Export(environment));
+        root.Subcommands.Add(InteropCommands.Import(environment));
+        root.Subcommands.Add(StudyCommand.Create(environment));
+        return root;
+    }
 
     /// <summary>Whether <paramref name="commandPath"/> (<c>branch random_reinit</c>) takes <c>--<paramref name="flag"/></c>.</summary>
-    public static bool Accepts(string commandPath, string flag) => FlagsOf.Value.TryGetValue(commandPath, out var flags) && flags.Contains("--" + flag);
+    public static bool Accepts(string commandPath, string flag) => FlagsOf().TryGetValue(commandPath, out var flags) && flags.Contains("--" + flag);
 
-    // Every command's flags, by path ("branch random_reinit"), built once.
-    private static readonly Lazy<Dictionary<string, HashSet<string>>> FlagsOf = new(() =>
+    // Every command's flags, by path ("branch random_reinit"), built once per set of registered kinds and analyses.
+    private static (IReadOnlyList<object> Registered, Dictionary<string, HashSet<string>> Flags)? flagsCache;
+    private static readonly Lock FlagsGate = new();
+
+    private static Dictionary<string, HashSet<string>> FlagsOf()
     {
-        var result = new Dictionary<string, HashSet<string>>();
-        void Visit(Command command, string path)
+        IReadOnlyList<object> registered = [ExperimentRegistry.All, LevelAnalysisRegistry.All];
+        lock (FlagsGate)
         {
-            result[path] = command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
-            foreach (var sub in command.Subcommands) Visit(sub, path.Length == 0 ? sub.Name : $"{path} {sub.Name}");
+            if (flagsCache is { } cached && cached.Registered.SequenceEqual(registered)) return cached.Flags;
+            var result = new Dictionary<string, HashSet<string>>();
+            void Visit(Command command, string path)
+            {
+                result[path] = command.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
+                foreach (var sub in command.Subcommands) Visit(sub, path.Length == 0 ? sub.Name : $"{path} {sub.Name}");
+            }
+            Visit(CreateRoot(CliEnvironment.ForTests(TextWriter.Null, TextWriter.Null), TrainingCommandSupport.DefaultsFor([])), "");
+            flagsCache = (registered, result);
+            return result;
         }
-        Visit(CreateRoot(CliEnvironment.ForTests(TextWriter.Null, TextWriter.Null), TrainingCommandSupport.DefaultsFor([])), "");
-        return result;
-    });
+    }
 
     /// <summary>"ticketlab 0.5.0 (commit 1a2b3c4)": the version and commit that provenance.json records.</summary>
     public static string VersionLine()

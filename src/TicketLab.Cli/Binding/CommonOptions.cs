@@ -31,9 +31,9 @@ public sealed class RunOptionsBinding
     public Option<int> Replicate { get; } = new("--replicate") { Description = "Replicate number; also the default model-init and data-order seed", DefaultValueFactory = _ => 1 };
     public HparamOptions<Training.RunHparams> Run { get; } = new(new Training.RunHparams());
 
-    public void AddTo(Command command)
+    public void AddTo(Command command, bool replicate = true)
     {
-        command.Options.Add(Replicate);
+        if (replicate) command.Options.Add(Replicate);
         Run.AddTo(command);
     }
 

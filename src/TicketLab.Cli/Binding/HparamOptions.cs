@@ -24,7 +24,9 @@ public class HparamOptionSet
         foreach (var (property, group) in HparamField.GroupsOf(type))
         {
             var start = property.GetValue(defaults) ?? groupDefaults?.Invoke(property.PropertyType) ?? Activator.CreateInstance(property.PropertyType)!;
-            groups.Add((property, new HparamOptionSet(property.PropertyType, start, $"{group.Prefix}: {group.Description}", group.Prefix)));
+            // A group without a prefix (an interpolation's settings inside an analysis's) reads as the owner's own flags.
+            string? groupHeading = group.Prefix.Length == 0 ? null : $"{group.Prefix}: {group.Description}";
+            groups.Add((property, new HparamOptionSet(property.PropertyType, start, groupHeading, group.Prefix)));
         }
         foreach (var field in HparamField.Of(type, prefix))
         {

@@ -1,12 +1,10 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using Spectre.Console;
 using TicketLab.Cli.Binding;
 using TicketLab.Cli.Display;
 using TicketLab.Experiments;
 using TicketLab.Hyperparameters;
 using TicketLab.Lottery.Branches;
-using TicketLab.Reporting;
 
 namespace TicketLab.Cli.Commands;
 
@@ -23,12 +21,13 @@ internal static class AnalyzeCommand
         return command;
     }
 
-    private static Command CreateFor(ILevelAnalysis analysis, CliEnvironment environment, PresetDefaults defaults)
+    /// <param name="name">The command's name: the analysis's, or a top-level shortcut's.</param>
+    public static Command CreateFor(ILevelAnalysis analysis, CliEnvironment environment, PresetDefaults defaults, string? name = null)
     {
         var options = new LotteryOptions(defaults);
         var analysisOptions = new HparamOptionSet(analysis.HparamsType, analysis.DefaultHparams);
         var levels = new Option<string>("--levels") { Description = $"Levels to analyse ({analysis.FirstLevel} and above), e.g. 0-3,5", Required = true };
-        var command = new Command(analysis.Name, analysis.Description);
+        var command = new Command(name ?? analysis.Name, analysis.Description);
         options.AddTo(command);
         analysisOptions.AddTo(command);
         command.Options.Add(levels);
@@ -37,6 +36,8 @@ internal static class AnalyzeCommand
             var hparams = (IHparams)analysisOptions.ReadObject(result);
             hparams.Validate();
             var levelList = BranchRegistry.ParseLevels(result.GetValue(levels) ?? "");
+            if (levelList.Where(l => l < analysis.FirstLevel).Select(l => (int?)l).FirstOrDefault() is { } below)
+                throw new HparamException("--levels", $"{analysis.Name} applies to levels {analysis.FirstLevel} and above, not {below}.");
             if (environment.OnlyNames(options.ReadDesc(result).RunName)) return 0;
             var (output, desc, runOptions, context) = options.Prepare(result, environment);
             output.Human.WriteLine($"Analysis {analysis.FolderName(hparams)} of {desc.RunName}, levels {string.Join(",", levelList)}:");
@@ -47,32 +48,15 @@ internal static class AnalyzeCommand
                     rows.Add(new JsonObject
                     {
                         ["replicate"] = replicate, ["level"] = level,
-                        ["result"] = LevelAnalysisRegistry.Run(analysis, hparams, desc, replicate, level, runOptions, context),
+                        ["result"] = TrainingCommandSupport.WithProgress(output, context, c => LevelAnalysisRegistry.Run(analysis, hparams, desc, replicate, level, runOptions, c)),
                     });
             var folders = replicates.Select(r => TicketLab.Lottery.LotteryRunner.Layout(context, desc, r).Path);
-            foreach (var table in analysis.Tables(folders).Select(t => Only(t, levelList)))
+            foreach (var table in analysis.Tables(folders, hparams, levelList))
                 ReportTableView.Write(output, table);
+            TrainingCommandSupport.WriteResults(output, context.Store, desc.RunName);
             if (output.Json) TrainingCommandSupport.PrintJson(output, new JsonObject { ["lottery_run"] = desc.RunName, ["analysis"] = analysis.FolderName(hparams), ["results"] = rows });
             return 0;
         }));
         return command;
-    }
-
-    // The stored tables hold every level analysed so far; the command shows the levels asked for.
-    private static ReportTable Only(ReportTable table, IReadOnlyList<int> levels)
-    {
-        int column = table.Header.ToList().IndexOf("level");
-        return column < 0 ? table : table with { Rows = table.Rows.Where(r => int.TryParse(r[column], out int l) && levels.Contains(l)).ToArray() };
-    }
-}
-
-/// <summary>A report table on the console.</summary>
-internal static class ReportTableView
-{
-    public static void Write(Output output, ReportTable table)
-    {
-        var view = new Table().Title(Markup.Escape(table.Title)).AddColumns(table.Header.Select(Markup.Escape).ToArray());
-        foreach (var row in table.Rows) view.AddRow(row.Select(Markup.Escape).ToArray());
-        output.Console.Write(view);
     }
 }

@@ -49,12 +49,9 @@ internal static class BranchCommand
                     output.Human.WriteLine($"replicate {replicate} level {level}: {outcome}{(summary.AlreadyFinished ? " (already finished)" : "")}");
                     if (summary.Diverged) diverged++;
                 }
-            var table = LotteryTable.Read(context.Store, desc.RunName);
-            LotteryTableView.Write(output, table);
-            TrainingCommandSupport.WriteResults(output, context.Store, desc.RunName);
-            if (output.Json) TrainingCommandSupport.PrintJson(output, table.ToJson());
-            if (diverged > 0) environment.Stderr.WriteLine($"error: {diverged} {branch.Name} run(s) diverged (see above); they are recorded as such.");
-            return diverged > 0 ? CommandErrors.Diverged : 0;
+            var summaryOutcome = TicketLab.Experiments.Kinds.LotteryExperiment.Summary(LotteryTable.Read(context.Store, desc.RunName));
+            if (diverged > 0) summaryOutcome = summaryOutcome with { Errors = [$"{diverged} {branch.Name} run(s) diverged (see above); they are recorded as such."], ExitCode = CommandErrors.Diverged };
+            return OutcomeView.Write(output, environment, context.Store, summaryOutcome);
         }));
         return command;
     }

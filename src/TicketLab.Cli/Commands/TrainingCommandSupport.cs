@@ -18,9 +18,11 @@ internal sealed record PresetDefaults(TrainingDesc Training, PruningHparams Prun
 /// <summary>What every training-style command shares: preset, hyperparameter flags, device, store, output.</summary>
 internal sealed class TrainingCommandSupport
 {
-    public TrainingCommandSupport(TrainingDesc defaults)
+    /// <param name="replicateFlag">Whether the command takes <c>--replicate</c> (a rewind sweep counts its replicates itself).</param>
+    public TrainingCommandSupport(TrainingDesc defaults, bool replicateFlag = true)
     {
         Defaults = defaults;
+        this.replicateFlag = replicateFlag;
         Dataset = new HparamOptions<DatasetHparams>(defaults.Dataset);
         Model = new HparamOptions<ModelHparams>(defaults.Model);
         Training = new HparamOptions<TrainingHparams>(defaults.Training);
@@ -37,13 +39,15 @@ internal sealed class TrainingCommandSupport
     public HparamOptions<ModelHparams> Model { get; }
     public HparamOptions<TrainingHparams> Training { get; }
 
+    private readonly bool replicateFlag;
+
     public void AddTo(Command command)
     {
         command.Options.Add(Preset);
         Dataset.AddTo(command);
         Model.AddTo(command);
         Training.AddTo(command);
-        Run.AddTo(command);
+        Run.AddTo(command, replicateFlag);
         Common.AddTo(command);
     }
 

@@ -62,7 +62,7 @@ public sealed record InstabilityStart
                 key["start_step"] = Step.ToString();
             }
             else key = new JsonObject { ["lottery_run"] = Lottery.RunName, ["level"] = Level };
-            return Experiments.ExperimentName.Of("instability", key);
+            return ExperimentName.Of("instability", key);
         }
     }
 }
@@ -95,7 +95,8 @@ public static class InstabilityAnalysis
         Directory.CreateDirectory(folder);
         AtomicFile.WriteJson(Path.Combine(folder, "..", "analysis.json"), start.ToJson());
 
-        string curvePath = Path.Combine(folder, Experiments.ExperimentName.Of("interpolation", interpolation.ToJson()) + ".json");
+        string curvePath = Path.Combine(folder, ExperimentName.Of("interpolation", HparamJson.NonDefault(interpolation)) + ".json");
+        LegacyName.Adopt(curvePath, Path.Combine(folder, ExperimentName.Of("interpolation", interpolation.ToJson()) + ".json"));
         if (File.Exists(curvePath)) return FromJson(JsonNode.Parse(File.ReadAllText(curvePath))!, folder);
 
         var (state, mask) = StartState(start, replicate, options, context, folder);
@@ -226,7 +227,7 @@ public static class RewindSweep
 
     /// <summary><c>rewind_parent_&lt;hash&gt;</c>: the recipe and the steps it saves.</summary>
     public static string ParentRunName(TrainingDesc training, IReadOnlyList<StepSpec> steps) =>
-        Experiments.ExperimentName.Of("rewind_parent", new JsonObject
+        ExperimentName.Of("rewind_parent", new JsonObject
         {
             ["training_run"] = training.RunName,
             ["steps"] = new JsonArray(steps.Select(s => s.ToString()).Order(StringComparer.Ordinal).Select(s => (JsonNode)s).ToArray()),
@@ -240,8 +241,21 @@ public static class RewindSweep
             ["training_run"] = training.RunName,
             ["steps"] = new JsonArray(steps.Select(s => (JsonNode)s.ToString()).ToArray()),
             ["replicates"] = replicates,
+            ["interpolation"] = HparamJson.NonDefault(interpolation),
+        };
+        return ExperimentName.Of("rewind_sweep", key) + ".json";
+    }
+
+    /// <summary>The file name TicketLab gave a sweep before names took the interpolation's non-default fields only.</summary>
+    public static string LegacyFileName(TrainingDesc training, IReadOnlyList<StepSpec> steps, int replicates, InterpolationOptions interpolation)
+    {
+        var key = new JsonObject
+        {
+            ["training_run"] = training.RunName,
+            ["steps"] = new JsonArray(steps.Select(s => (JsonNode)s.ToString()).ToArray()),
+            ["replicates"] = replicates,
             ["interpolation"] = interpolation.ToJson(),
         };
-        return Experiments.ExperimentName.Of("rewind_sweep", key) + ".json";
+        return ExperimentName.Of("rewind_sweep", key) + ".json";
     }
 }

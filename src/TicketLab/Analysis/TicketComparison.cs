@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
 using TicketLab.Lottery;
 using TicketLab.Lottery.Branches;
 using TicketLab.Pruning;
@@ -61,7 +62,7 @@ public sealed record ComparedNetwork(string Role, string Description, string Fol
 /// data order).
 /// </summary>
 public sealed record LevelComparison(int Level, double Density, double PruningSolutionErrorBefore, double PruningSolutionErrorAfter,
-    IReadOnlyList<ComparedNetwork> Networks, IReadOnlyList<PairComparison> Pairs)
+    IReadOnlyList<ComparedNetwork> Networks, IReadOnlyList<PairComparison> Pairs) : IStoredResult<LevelComparison>
 {
     public PairComparison? Pair(string name) => Pairs.FirstOrDefault(p => p.Name == name);
 
@@ -116,29 +117,37 @@ public sealed record LevelComparison(int Level, double Density, double PruningSo
         json["pairs"]!.AsArray().Select(p => PairComparison.FromJson(p!)).ToArray());
 }
 
-public sealed record ComparisonOptions
+/// <summary>
+/// The hyperparameters of a comparison (<c>ticketlab analyze compare</c>): the interpolation, the
+/// pruning solution's fine-tuning, and the basin verdict's threshold. The first two change the numbers
+/// and name the stored results (non-default fields only); the threshold only changes the verdict.
+/// </summary>
+public sealed record ComparisonOptions : IHparams
 {
+    [HparamGroup("", "interpolation between trained endpoints")]
     public InterpolationOptions Interpolation { get; init; } = new();
-    /// <summary>How the pruning solution is fine-tuned on the ticket's mask.</summary>
+
+    /// <summary>How the pruning solution is fine-tuned on the ticket's mask (<c>--finetune-steps</c>, <c>--seed</c>).</summary>
+    [HparamGroup("", "the pruning solution's fine-tuning")]
     public PruningSolutionHparams PruningSolution { get; init; } = new();
-    /// <summary>Error barrier under which two networks count as linearly connected (Frankle et al. 2020 used 2%).</summary>
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    [Hparam("Error barrier (as a fraction) under which two networks count as one basin (Frankle et al. 2020: 0.02).")]
     public double BasinThreshold { get; init; } = InterpolationCurve.StabilityThreshold;
 
-    /// <summary>What changes the numbers (the threshold only changes the verdict): names the stored results.</summary>
-    public JsonObject ToJson()
+    public void Validate()
     {
-        var json = Interpolation.ToJson();
-        json["finetune_steps"] = PruningSolution.FinetuneSteps.ToString();
-        json["finetune_seed"] = PruningSolution.Seed;
-        return json;
+        Interpolation.Validate();
+        PruningSolution.Validate();
+        if (!(BasinThreshold > 0 && BasinThreshold < 1)) throw new HparamException("--basin-threshold", $"must be a fraction in (0, 1), got {BasinThreshold}.");
     }
 }
 
 /// <summary>
 /// Does a ticket retrain to the same region, or the same basin, as the solution it was pruned
-/// from? For each level L >= 1 it trains what is missing (the pruning solution P, the scratch
+/// from? For a level L >= 1 it trains what is missing (the pruning solution P, the scratch
 /// control R, the second ticket T2) and compares trained endpoints only: T-P, R-P, T-T2, T-D, R-D.
-/// Every level's numbers are stored and reused.
+/// The registered analysis <c>compare</c> stores each level's numbers.
 /// </summary>
 public static class TicketComparison
 {
@@ -147,37 +156,9 @@ public static class TicketComparison
     /// <summary>Data-order seed of the second ticket: distinct from the lottery's own (the replicate number).</summary>
     public static int SecondTicketSeed(int replicate) => 2_000_003 + replicate;
 
-    public static string FolderOf(LotteryLayout layout, ComparisonOptions options) =>
-        Path.Combine(layout.Path, Experiments.ExperimentName.Of("compare", options.ToJson()));
-
-    public static IReadOnlyList<LevelComparison> Run(LotteryDesc lottery, int replicate, IReadOnlyList<int> levels, ComparisonOptions options,
-        RunOptions runOptions, RunContext context)
-    {
-        if (levels.Contains(0))
-            throw new Hyperparameters.HparamException("--levels", "level 0 is the dense network and has no pruning solution; compare levels 1 and above.");
-        var layout = LotteryRunner.Layout(context, lottery, replicate);
-        string folder = FolderOf(layout, options);
-        var results = new List<LevelComparison>();
-        foreach (int level in levels)
-        {
-            context.Cancellation.ThrowIfCancellationRequested();
-            string path = Path.Combine(folder, $"level_{level}.json");
-            if (File.Exists(path))
-            {
-                results.Add(LevelComparison.FromJson(JsonNode.Parse(File.ReadAllText(path))!));
-                continue;
-            }
-            var comparison = CompareLevel(lottery, replicate, level, layout, options, runOptions, context);
-            Directory.CreateDirectory(folder);
-            AtomicFile.WriteJson(path, comparison.ToJson());
-            results.Add(comparison);
-        }
-        return results;
-    }
-
     private sealed record Endpoints(ComparedNetwork Network, Dictionary<string, Tensor> Start, Dictionary<string, Tensor> End, double TestAccuracy);
 
-    private static LevelComparison CompareLevel(LotteryDesc lottery, int replicate, int level, LotteryLayout layout,
+    public static LevelComparison CompareLevel(LotteryDesc lottery, int replicate, int level, LotteryLayout layout,
         ComparisonOptions options, RunOptions runOptions, RunContext context)
     {
         string what = $"{lottery.RunName} replicate {replicate}";

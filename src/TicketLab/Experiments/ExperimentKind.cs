@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
 using TicketLab.Reporting;
 using TicketLab.Store;
 using TicketLab.Training;
@@ -29,9 +30,11 @@ public sealed record ReportOptions
 /// <summary>
 /// One kind of experiment in the store (OpenLTH's description type and runner, in one place): the
 /// prefix of its names (<see cref="ExperimentName"/>), how its stored results are found and read
-/// for <c>list</c>, and its report. Registered in <see cref="ExperimentRegistry"/>; <c>list</c>,
+/// for <c>list</c>, its report, its command (flags from <see cref="HparamsType"/>, run by
+/// <see cref="Run"/>) and how a study expands it into units. Registered in
+/// <see cref="ExperimentRegistry"/>; the CLI's experiment commands, study files, <c>list</c>,
 /// <c>report</c> and name resolution go through the registry, so a new kind is one class and one
-/// registry line.
+/// registry line (docs/experiments.md).
 /// </summary>
 public abstract class ExperimentKind
 {
@@ -43,6 +46,53 @@ public abstract class ExperimentKind
 
     /// <summary>Whether the experiment is stored as one JSON file (<c>rewind_sweep_&lt;hash&gt;.json</c>) instead of a folder of replicates.</summary>
     public virtual bool StoredAsFile => false;
+
+    // ---- the command (OpenLTH's add_args / create_from_args / run) ----
+
+    /// <summary>The command (<c>ticketlab rewind-sweep</c>) and the study files' <c>command = "rewind-sweep"</c>: the name, kebab-case.</summary>
+    public string CommandName => Name.Replace('_', '-');
+
+    /// <summary>The command's help line; null for a kind that has no command of its own (a sweep's parent run).</summary>
+    public virtual string? CommandDescription => null;
+
+    /// <summary>The flags that name the experiment's recipe: a training recipe, or a lottery run.</summary>
+    public virtual CommandInputs Inputs => CommandInputs.TrainingRecipe;
+
+    public virtual ReplicateFlags ReplicateFlags => ReplicateFlags.OneOrMany;
+
+    /// <summary>The kind's own hyperparameter record: its fields are the command's further flags (help from their attributes).</summary>
+    public virtual Type HparamsType => typeof(NoHparams);
+    public virtual IHparams DefaultHparams => new NoHparams();
+
+    /// <summary>The store entry the command writes (<c>lottery_&lt;hash&gt;</c>, <c>rewind_sweep_&lt;hash&gt;.json</c>), from its flags alone: studies find their results by it.</summary>
+    public virtual string EntryName(ExperimentInputs inputs) => throw new NotSupportedException($"{Name} has no command.");
+
+    /// <summary>Runs the experiment, in the library, writing its results to the store (work already stored is reused).</summary>
+    public virtual ExperimentOutcome Run(ExperimentRequest request) => throw new NotSupportedException($"{Name} has no command.");
+
+    // ---- in a study file ----
+
+    /// <summary>Keys of a study's <c>[[experiment]]</c> this kind reads, beyond command, replicates and flags.</summary>
+    public virtual IReadOnlyList<string> StudyKeys => [];
+
+    /// <summary>
+    /// The units of one <c>[[experiment]]</c> of this kind, each after the units it needs. By default one
+    /// unit per replicate (<c>replicate_N</c>), or one for the whole experiment when the kind counts its
+    /// replicates in its own record.
+    /// </summary>
+    public virtual IEnumerable<PlannedUnit> Expand(IStudyEntry entry)
+    {
+        if (ReplicateFlags == ReplicateFlags.InRecord)
+        {
+            yield return new PlannedUnit("", CommandName, [], [], 0);
+            yield break;
+        }
+        for (int r = 1; r <= entry.Replicates; r++)
+            yield return new PlannedUnit($"replicate_{r}", CommandName, ["--replicate", r.ToString(System.Globalization.CultureInfo.InvariantCulture)], [], r);
+    }
+
+    /// <summary>A phrase for the study report's list of experiments ("lottery, 3 levels, 2 replicate(s)").</summary>
+    public virtual string DescribeStudyEntry(IStudyEntry entry) => $"{CommandName}, {entry.Replicates} replicate(s)";
 
     /// <summary>Whether a store entry's file name is an experiment of this kind.</summary>
     public bool Owns(string entryName, bool isFile) =>
@@ -140,6 +190,21 @@ public abstract class ExperimentKind
         ?? throw new FileNotFoundException($"{experiment}: no replicate holds {file}.");
 
     protected static JsonObject? ReadObject(string path) => JsonRead.ObjectFile(path);
+}
+
+/// <summary>
+/// A kind with a typed hyperparameter record: the usual base of a kind that has a command. Its
+/// record's fields are the command's flags, and <see cref="Run(ExperimentRequest, THparams)"/> gets it typed.
+/// </summary>
+public abstract class ExperimentKind<THparams> : ExperimentKind where THparams : class, IHparams, new()
+{
+    public sealed override Type HparamsType => typeof(THparams);
+    public override IHparams DefaultHparams => new THparams();
+    public sealed override string EntryName(ExperimentInputs inputs) => EntryName(inputs, (THparams)inputs.Hparams);
+    public sealed override ExperimentOutcome Run(ExperimentRequest request) => Run(request, (THparams)request.Inputs.Hparams);
+
+    protected virtual string EntryName(ExperimentInputs inputs, THparams hparams) => throw new NotSupportedException($"{Name} has no command.");
+    protected virtual ExperimentOutcome Run(ExperimentRequest request, THparams hparams) => throw new NotSupportedException($"{Name} has no command.");
 }
 
 /// <summary>An experiment found in the store: its kind, where it lives and its name.</summary>

@@ -3,10 +3,16 @@ using TicketLab.Store;
 
 namespace TicketLab.Experiments;
 
-/// <summary>Every kind of experiment the store holds. <c>list</c>, <c>report</c> and name resolution read this list.</summary>
+/// <summary>
+/// Every kind of experiment. The CLI makes a command of each kind that has one, study files name
+/// them (<c>command = "lottery"</c>), and <c>list</c>, <c>report</c> and name resolution read this list.
+/// Adding a kind: a class deriving from <see cref="ExperimentKind{THparams}"/> and a line here (or,
+/// from another assembly, <see cref="Register"/> before the CLI is built). docs/experiments.md shows one.
+/// </summary>
 public static class ExperimentRegistry
 {
-    public static IReadOnlyList<ExperimentKind> All { get; } =
+    private static readonly Lock Gate = new();
+    private static IReadOnlyList<ExperimentKind> all =
     [
         new TrainingExperiment(),
         new RewindParentExperiment(),
@@ -14,6 +20,20 @@ public static class ExperimentRegistry
         new InstabilityExperiment(),
         new RewindSweepExperiment(),
     ];
+
+    public static IReadOnlyList<ExperimentKind> All => all;
+
+    /// <summary>Adds a kind defined outside the library (a plug-in, a test). Its name and command must be new.</summary>
+    public static void Register(ExperimentKind kind)
+    {
+        lock (Gate)
+        {
+            if (all.Any(k => k.Name == kind.Name && k.GetType() == kind.GetType())) return;
+            if (all.Any(k => k.Name == kind.Name || k.Name.StartsWith(kind.Name + "_", StringComparison.Ordinal) || kind.Name.StartsWith(k.Name + "_", StringComparison.Ordinal)))
+                throw new ArgumentException($"an experiment kind named '{kind.Name}' (or one whose store names it would share) is already registered.");
+            all = [.. all, kind];
+        }
+    }
 
     public static ExperimentKind Get(string name) =>
         All.FirstOrDefault(k => k.Name == name) ?? throw new ArgumentException($"unknown experiment kind '{name}'. Known: {string.Join(", ", All.Select(k => k.Name))}.");
@@ -23,7 +43,8 @@ public static class ExperimentRegistry
     {
         string name = Path.GetFileName(path);
         bool isFile = File.Exists(path);
-        return All.FirstOrDefault(k => k.Owns(name, isFile));
+        // The longest matching prefix wins: rewind_parent_* is not a train_* or a rewind_* entry.
+        return All.Where(k => k.Owns(name, isFile)).MaxBy(k => k.Name.Length);
     }
 
     /// <summary>Every experiment in the store, in name order.</summary>

@@ -8,13 +8,6 @@ using TicketLab.Training;
 
 namespace TicketLab.Experiments;
 
-/// <summary>A result stored as JSON and read back typed: what a level analysis writes to <c>level_L.json</c>.</summary>
-public interface IStoredResult<TSelf> where TSelf : IStoredResult<TSelf>
-{
-    JsonObject ToJson();
-    static abstract TSelf FromJson(JsonNode json);
-}
-
 /// <summary>Everything an analysis of one level of a lottery run gets.</summary>
 public sealed record LevelAnalysisJob(LotteryDesc Lottery, int Replicate, int Level, LotteryLayout Layout, RunOptions Options, RunContext Context);
 
@@ -35,10 +28,16 @@ public interface ILevelAnalysis
     Type HparamsType { get; }
     IHparams DefaultHparams { get; }
     string FolderName(IHparams hparams);
+    /// <summary>Whether the lottery report shows the analysis's tables as a section of their own (false: the report draws it otherwise).</summary>
+    bool HasOwnReportSection { get; }
     /// <summary>Runs the analysis on a level, or reads its stored result; returns it as JSON.</summary>
     JsonObject Run(LevelAnalysisJob job, IHparams hparams);
-    /// <summary>The tables of stored results in a replicate folder (all settings found), for reports and the command's output.</summary>
-    IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders);
+    /// <summary>
+    /// The tables of stored results in replicate folders (all settings found), for reports and the
+    /// command's output; <paramref name="given"/>, when it names one of them, supplies the settings
+    /// that change only the verdicts (a threshold), which are not stored. <paramref name="levels"/>: only these levels.
+    /// </summary>
+    IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders, IHparams? given = null, IReadOnlyCollection<int>? levels = null);
 }
 
 /// <summary>
@@ -54,6 +53,7 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
     public abstract string Name { get; }
     public abstract string Description { get; }
     public virtual int FirstLevel => 0;
+    public virtual bool HasOwnReportSection => true;
     public Type HparamsType => typeof(THparams);
     public IHparams DefaultHparams => new THparams();
 
@@ -88,7 +88,7 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
         return result;
     }
 
-    public IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders)
+    public IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders, IHparams? given = null, IReadOnlyCollection<int>? levels = null)
     {
         var tables = new List<ReportTable>();
         var byFolder = replicateFolders
@@ -96,30 +96,16 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
             .GroupBy(Path.GetFileName);
         foreach (var settings in byFolder.OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var files = settings.SelectMany(f => Directory.EnumerateFiles(f, "level_*.json")).Select(f => JsonRead.ObjectFile(f)!).ToArray();
+            // Files of an earlier format (no "result") belong to no current setting: left out.
+            var files = settings.SelectMany(f => Directory.EnumerateFiles(f, "level_*.json")).Select(f => JsonRead.ObjectFile(f)!)
+                .Where(j => j["result"] is not null && j["hparams"] is not null).ToArray();
             if (files.Length == 0) continue;
-            var hparams = HparamJson.FromJson<THparams>(files[0]["hparams"]!);
+            var hparams = given is THparams typed && FolderName(typed) == settings.Key ? typed : HparamJson.FromJson<THparams>(files[0]["hparams"]!);
             var results = files.Select(j => new LevelResult<TResult>((int)j["replicate"]!, (int)j["level"]!, TResult.FromJson(j["result"]!)))
+                .Where(r => levels is null || levels.Contains(r.Level))
                 .OrderBy(r => r.Level).ThenBy(r => r.Replicate).ToArray();
-            tables.AddRange(Tabulate(results, hparams));
+            if (results.Length > 0) tables.AddRange(Tabulate(results, hparams));
         }
         return tables;
     }
-}
-
-/// <summary>Every level analysis. Adding one: a class deriving from <see cref="LevelAnalysis{THparams, TResult}"/> and a line here.</summary>
-public static class LevelAnalysisRegistry
-{
-    public static IReadOnlyList<ILevelAnalysis> All { get; } =
-    [
-        new Analysis.LayerDensityAnalysis(),
-    ];
-
-    public static ILevelAnalysis Get(string name) =>
-        All.FirstOrDefault(a => a.Name == name)
-        ?? throw new HparamException("analysis", $"unknown analysis '{name}'. Known: {string.Join(", ", All.Select(a => a.Name))}.");
-
-    /// <summary>Runs an analysis on one level of a lottery run whose level has finished (or reads its stored result).</summary>
-    public static JsonObject Run(ILevelAnalysis analysis, IHparams hparams, LotteryDesc lottery, int replicate, int level, RunOptions options, RunContext context) =>
-        analysis.Run(new LevelAnalysisJob(lottery, replicate, level, LotteryRunner.Layout(context, lottery, replicate), options, context), hparams);
 }

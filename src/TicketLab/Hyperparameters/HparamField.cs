@@ -21,7 +21,7 @@ public sealed class HparamField
         Property = property;
         Description = description;
         Name = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
-        Flag = "--" + (prefix is null ? "" : prefix + "-") + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
+        Flag = "--" + (string.IsNullOrEmpty(prefix) ? "" : prefix + "-") + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
     }
 
     public PropertyInfo Property { get; }
@@ -143,25 +143,47 @@ public sealed class HparamField
 /// <summary>Serialization of bundles: full JSON, and the non-default subset that names results.</summary>
 public static class HparamJson
 {
+    // The resolvers of every folder's (and every assembly's) source-generated hyperparameter metadata.
+    private static readonly List<IJsonTypeInfoResolver> Resolvers = [HparamJsonContext.Default];
+    private static readonly Lock Gate = new();
+    private static JsonSerializerOptions? options;
+
+    /// <summary>
+    /// Makes records outside this folder serializable: each folder (and each assembly that adds a kind,
+    /// an analysis or a branch) registers its <see cref="JsonSerializerContext"/> listing its records,
+    /// once, before use (a module initializer does it). Reflection-based JSON stays off, as in trimmed and file-based apps.
+    /// </summary>
+    public static void AddResolver(IJsonTypeInfoResolver resolver)
+    {
+        lock (Gate)
+        {
+            if (Resolvers.Contains(resolver)) return;
+            Resolvers.Add(resolver);
+            options = null; // options freeze on first use: the next use builds them anew
+        }
+    }
+
     /// <summary>
     /// snake_case names and enum values, unset optional values left out, steps as "160ep". Metadata
-    /// comes from <see cref="HparamJsonContext"/>, never from reflection. Every enum a bundle uses is
-    /// listed: an enum without its converter would be written as a number (a test checks).
+    /// comes from the registered contexts, never from reflection; enums are written by name (a test checks).
     /// </summary>
-    private static readonly JsonSerializerOptions Options = new()
+    private static JsonSerializerOptions Options
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        TypeInfoResolver = HparamJsonContext.Default,
-        Converters =
+        get
         {
-            SnakeCase<OptimizerName>(), SnakeCase<LrSchedule>(), SnakeCase<ModelInit>(), SnakeCase<BatchnormInit>(), SnakeCase<AutocastDtype>(),
-            SnakeCase<PruningCountRule>(), SnakeCase<Lottery.Branches.RandomPruneScope>(),
-            new StepSpecJsonConverter(),
-        },
-    };
+            lock (Gate)
+                return options ??= new JsonSerializerOptions
+                {
+                    PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+                    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+                    TypeInfoResolver = JsonTypeInfoResolver.Combine([.. Resolvers]),
+                    Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower), new StepSpecJsonConverter() },
+                };
+        }
+    }
 
-    private static JsonStringEnumConverter<T> SnakeCase<T>() where T : struct, Enum => new(JsonNamingPolicy.SnakeCaseLower);
+    /// <summary>Whether a record can be written and read (its folder or assembly registered its metadata).</summary>
+    public static bool IsSerializable(Type type) => Options.TryGetTypeInfo(type, out _);
 
     public static JsonObject ToJson(object bundle) =>
         JsonSerializer.SerializeToNode(bundle, Options.GetTypeInfo(bundle.GetType()))!.AsObject();
@@ -174,10 +196,23 @@ public static class HparamJson
     {
         var defaults = ToJson(Activator.CreateInstance(bundle.GetType())!);
         var values = ToJson(bundle);
+        return NonDefault(values, defaults);
+    }
+
+    // Field by field, nested bundles included: a new field at its default, even inside a group, keeps every name.
+    private static JsonObject NonDefault(JsonObject values, JsonObject defaults)
+    {
         var result = new JsonObject();
         foreach (var (key, value) in values)
         {
-            if (defaults.TryGetPropertyValue(key, out var d) && JsonNode.DeepEquals(d, value)) continue;
+            defaults.TryGetPropertyValue(key, out var d);
+            if (d is not null && JsonNode.DeepEquals(d, value)) continue;
+            if (value is JsonObject nested && d is JsonObject nestedDefaults)
+            {
+                var differs = NonDefault(nested, nestedDefaults);
+                if (differs.Count > 0) result[key] = differs;
+                continue;
+            }
             result[key] = value?.DeepClone();
         }
         return result;

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using TicketLab.Lottery.Branches;
 
 namespace TicketLab.Hyperparameters;
 
@@ -7,8 +6,9 @@ namespace TicketLab.Hyperparameters;
 /// JSON metadata of every hyperparameter bundle, generated at compile time (System.Text.Json source
 /// generation), so that hparams.json and the hashes need no reflection-based serialization. Apps
 /// that turn reflection-based JSON off, such as .NET 10 file-based apps (<c>dotnet run app.cs</c>) and
-/// trimmed builds, can use the library. A new bundle is listed here; a test checks every
-/// <see cref="IHparams"/> record of the library is.
+/// trimmed builds, can use the library. This context lists this folder's records; every other
+/// folder lists its own in a context of its own, registered with <see cref="HparamJson.AddResolver"/>
+/// (a test checks every <see cref="IHparams"/> record of the library is serializable).
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
@@ -19,11 +19,4 @@ namespace TicketLab.Hyperparameters;
 [JsonSerializable(typeof(TrainingHparams))]
 [JsonSerializable(typeof(PruningHparams))]
 [JsonSerializable(typeof(LotteryHparams))]
-[JsonSerializable(typeof(RandomReinitHparams))]
-[JsonSerializable(typeof(RandomPruneHparams))]
-[JsonSerializable(typeof(RetrainHparams))]
-[JsonSerializable(typeof(PruningSolutionHparams))]
-[JsonSerializable(typeof(Analysis.InterpolationOptions))]
-[JsonSerializable(typeof(Analysis.LayerDensityHparams))]
-[JsonSerializable(typeof(Training.RunHparams))]
 internal sealed partial class HparamJsonContext : JsonSerializerContext;

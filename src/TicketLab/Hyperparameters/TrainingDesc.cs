@@ -40,7 +40,10 @@ public sealed record TrainingDesc(DatasetHparams Dataset, ModelHparams Model, Tr
         ["training"] = HparamJson.NonDefault(Training),
     };
 
-    public string RunName => Experiments.ExperimentName.Of(Prefix, NameKey());
+    public string RunName => ExperimentName.Of(Prefix, NameKey());
+
+    /// <summary>Every hyperparameter, one per line, as commands print them before a run.</summary>
+    public string Describe() => HparamJson.Describe(Dataset) + HparamJson.Describe(Model) + HparamJson.Describe(Training);
 
     /// <summary>Refuses, before anything trains, a step (a start or rewind step) at or past the end of training.</summary>
     public void RequireBeforeEnd(Foundations.StepSpec step, int iterationsPerEpoch, string flag)

@@ -42,7 +42,7 @@ public sealed record LotteryDesc(TrainingDesc Training, PruningHparams Pruning, 
         return key;
     }
 
-    public string RunName => Experiments.ExperimentName.Of(Prefix, NameKey());
+    public string RunName => ExperimentName.Of(Prefix, NameKey());
 }
 
 /// <summary>Folder layout of a lottery run: <c>lottery_&lt;hash&gt;/replicate_N/level_L/main</c> and branches beside main.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TicketLab.Experiments;
 using Tomlyn;
 using Tomlyn.Model;
 
@@ -24,28 +25,20 @@ public sealed record FlagSet(IReadOnlyList<KeyValuePair<string, string>> Values)
 internal static class FlagValue
 {
     /// <summary>A boolean flag set to true is written bare (<c>--eval-train</c>).</summary>
-    public const string Present = "\u0000present";
+    public const string Present = NamedFlags.PresentFlag;
 }
 
-/// <summary>A branch to run on the levels of a lottery experiment, with its own flags.</summary>
-public sealed record BranchSpec(string Name, FlagSet Flags);
-
-/// <summary>One <c>[[experiment]]</c> of a study file.</summary>
+/// <summary>One <c>[[experiment]]</c> of a study file: a registered kind, its flags and replicates, and the keys only its kind reads.</summary>
 public sealed record ExperimentSpec
 {
-    public required string Command { get; init; }
+    public required ExperimentKind Kind { get; init; }
     public required int Index { get; init; }
     public FlagSet Flags { get; init; } = FlagSet.Empty;
     public int Replicates { get; init; } = 1;
-    /// <summary>Lottery: pruning levels after the dense level 0.</summary>
-    public int Levels { get; init; }
-    public IReadOnlyList<BranchSpec> Branches { get; init; } = [];
-    /// <summary>Lottery: levels whose tickets get an instability analysis.</summary>
-    public IReadOnlyList<int> InstabilityLevels { get; init; } = [];
-    /// <summary>Lottery: compare each ticket (levels 1 and above) with its pruning solution.</summary>
-    public bool Compare { get; init; }
-    /// <summary>Lottery: registered level analyses (<c>ticketlab analyze NAME</c>) run on every level they apply to.</summary>
-    public IReadOnlyList<BranchSpec> Analyses { get; init; } = [];
+    /// <summary>The table as the kind reads it (a lottery's levels, branches, analyses, instability).</summary>
+    public required IStudyEntry Entry { get; init; }
+    /// <summary>The command (<c>rewind-sweep</c>), as the study file names the kind.</summary>
+    public string Command => Kind.CommandName;
 }
 
 /// <summary>Resources of each Slurm job, from the study file's <c>[slurm]</c> table or flags.</summary>
@@ -78,7 +71,8 @@ public sealed record Study
     public IReadOnlyList<ExperimentSpec> Experiments { get; init; } = [];
     public SlurmResources Slurm { get; init; } = new();
 
-    public static readonly string[] Commands = ["train", "lottery", "instability", "rewind-sweep"];
+    /// <summary>The commands a study's <c>[[experiment]]</c> may name: every registered kind that has one.</summary>
+    public static IReadOnlyList<string> Commands => ExperimentRegistry.All.Where(k => k.CommandDescription is not null).Select(k => k.CommandName).ToArray();
 
     public static Study Load(string path)
     {
@@ -97,7 +91,7 @@ public sealed record Study
     }
 
     private static readonly string[] TopKeys = ["name", "description", "flags", "sweep", "experiment", "slurm"];
-    private static readonly string[] ExperimentKeys = ["command", "replicates", "levels", "branches", "instability", "compare", "analyses", "flags"];
+    private static readonly string[] CommonExperimentKeys = ["command", "replicates", "flags"];
     private static readonly string[] SlurmKeys = ["cpus-per-task", "gpus", "mem", "time", "partition", "account", "sbatch"];
 
     public static Study FromToml(TomlTable root, string path)
@@ -129,42 +123,52 @@ public sealed record Study
     private static ExperimentSpec ReadExperiment(TomlReader reader, TomlTable table, int index)
     {
         string at = $"experiment {index}";
-        reader.OnlyKeys(table, ExperimentKeys, at);
         string command = table.TryGetValue("command", out var c) ? reader.Text(c, $"{at}: command")
             : throw reader.Error($"{at}: command", $"is missing; give one of {string.Join(", ", Commands)}.");
         if (!Commands.Contains(command)) throw reader.Error($"{at}: command", $"'{command}' is not one of {string.Join(", ", Commands)}.");
-        bool lottery = command == "lottery";
-        foreach (var key in new[] { "levels", "branches", "instability", "compare", "analyses" })
-            if (!lottery && table.ContainsKey(key)) throw reader.Error($"{at}: {key}", $"only applies to command = \"lottery\", not \"{command}\".");
+        var kind = ExperimentRegistry.All.Single(k => k.CommandName == command && k.CommandDescription is not null);
+        // A key another kind reads is named as such; one no kind reads is unknown.
+        foreach (var key in table.Keys.Where(k => !CommonExperimentKeys.Contains(k) && !kind.StudyKeys.Contains(k)))
+        {
+            var owner = ExperimentRegistry.All.FirstOrDefault(k => k.StudyKeys.Contains(key));
+            throw reader.Error(owner is null ? key : $"{at}: {key}", owner is null
+                ? $"unknown key in {at}; known keys: {string.Join(", ", ["command", "replicates", .. kind.StudyKeys, "flags"])}."
+                : $"only applies to command = \"{owner.CommandName}\", not \"{command}\".");
+        }
+        int replicates = table.TryGetValue("replicates", out var r) ? reader.Integer(r, $"{at}: replicates", min: 1) : 1;
         var spec = new ExperimentSpec
         {
-            Command = command,
+            Kind = kind,
             Index = index,
             Flags = table.TryGetValue("flags", out var f) ? reader.Flags(f, $"{at}: flags") : FlagSet.Empty,
-            Replicates = table.TryGetValue("replicates", out var r) ? reader.Integer(r, $"{at}: replicates", min: 1) : 1,
-            Levels = table.TryGetValue("levels", out var l) ? reader.Integer(l, $"{at}: levels", min: 0) : lottery ? 3 : 0,
-            Compare = table.TryGetValue("compare", out var cmp) && reader.Boolean(cmp, $"{at}: compare"),
+            Replicates = replicates,
+            Entry = new TomlEntry(reader, table, at, replicates),
         };
-        if (command == "rewind-sweep" && table.ContainsKey("replicates"))
-            spec = spec with { Flags = spec.Flags.With(new FlagSet([KeyValuePair.Create("replicates", spec.Replicates.ToString(CultureInfo.InvariantCulture))])) };
-        BranchSpec[] Named(string key, string example) => table.TryGetValue(key, out var b) ? reader.Array(b, $"{at}: {key}").Select(v => v switch
+        // A kind that counts its replicates in its own record (a rewind sweep) gets the count as its flag.
+        if (kind.ReplicateFlags == ReplicateFlags.InRecord && table.ContainsKey("replicates"))
+            spec = spec with { Flags = spec.Flags.With(new FlagSet([KeyValuePair.Create("replicates", replicates.ToString(CultureInfo.InvariantCulture))])) };
+        kind.Expand(spec.Entry).ToArray(); // a kind's own keys are checked when the file is read, not when it runs
+        return spec;
+    }
+
+    /// <summary>An <c>[[experiment]]</c> table read for its kind; errors name the file, the experiment and the key.</summary>
+    private sealed class TomlEntry(TomlReader reader, TomlTable table, string at, int replicates) : IStudyEntry
+    {
+        public int Replicates => replicates;
+        public bool Has(string key) => table.ContainsKey(key);
+        public int Integer(string key, int min, int fallback) => table.TryGetValue(key, out var v) ? reader.Integer(v, $"{at}: {key}", min) : fallback;
+        public bool Boolean(string key) => table.TryGetValue(key, out var v) && reader.Boolean(v, $"{at}: {key}");
+        public IReadOnlyList<int> Integers(string key, int min) =>
+            table.TryGetValue(key, out var v) ? reader.Array(v, $"{at}: {key}").Select(i => reader.Integer(i!, $"{at}: {key}", min)).ToArray() : [];
+        public Exception Error(string key, string problem) => reader.Error($"{at}: {key}", problem);
+
+        public IReadOnlyList<NamedFlags> Named(string key, string example) => table.TryGetValue(key, out var b) ? reader.Array(b, $"{at}: {key}").Select(v => v switch
         {
-            string name => new BranchSpec(name, FlagSet.Empty),
-            TomlTable t => new BranchSpec(t.TryGetValue("name", out var bn) ? reader.Text(bn, $"{at}: {key}.name") : throw reader.Error($"{at}: {key}", "a table in it needs a name."),
-                t.TryGetValue("flags", out var bf) ? reader.Flags(bf, $"{at}: {key}.flags") : FlagSet.Empty),
+            string name => new NamedFlags(name, []),
+            TomlTable t => new NamedFlags(t.TryGetValue("name", out var bn) ? reader.Text(bn, $"{at}: {key}.name") : throw reader.Error($"{at}: {key}", "a table in it needs a name."),
+                t.TryGetValue("flags", out var bf) ? reader.Flags(bf, $"{at}: {key}.flags").Values : []),
             _ => throw reader.Error($"{at}: {key}", $"each entry is a name or a table with a name and flags, e.g. {example}."),
         }).ToArray() : [];
-        var branches = Named("branches", "\"random_reinit\" or { name = \"retrain\", flags = { retrain-lr = 0.05 } }");
-        var analyses = Named("analyses", "\"layer_density\" or { name = \"layer_density\", flags = { magnitudes = true } }");
-        foreach (var branch in branches.Where(b => TicketLab.Lottery.Branches.BranchRegistry.All.All(k => k.Name != b.Name)))
-            throw reader.Error($"{at}: branches", $"unknown branch '{branch.Name}'; known: {string.Join(", ", TicketLab.Lottery.Branches.BranchRegistry.All.Select(k => k.Name))}.");
-        foreach (var analysis in analyses.Where(a => TicketLab.Experiments.LevelAnalysisRegistry.All.All(k => k.Name != a.Name)))
-            throw reader.Error($"{at}: analyses", $"unknown analysis '{analysis.Name}'; known: {string.Join(", ", TicketLab.Experiments.LevelAnalysisRegistry.All.Select(k => k.Name))}.");
-        var instability = table.TryGetValue("instability", out var i)
-            ? reader.Array(i, $"{at}: instability").Select(v => reader.Integer(v!, $"{at}: instability", min: 0)).ToArray() : [];
-        if (instability.FirstOrDefault(level => level > spec.Levels) is var beyond && beyond > spec.Levels)
-            throw reader.Error($"{at}: instability", $"level {beyond} is past the last level ({spec.Levels}).");
-        return spec with { Branches = branches, Analyses = analyses, InstabilityLevels = instability.Distinct().Order().ToArray() };
     }
 
     private static SlurmResources ReadSlurm(TomlReader reader, TomlTable table)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using TicketLab.Experiments;
+using TicketLab.Foundations;
 
 namespace TicketLab.Studies;
 
@@ -96,50 +97,21 @@ public sealed class StudyPlan
             study.Flags.With(new FlagSet(c)))).ToArray();
     }
 
-    private static int FirstLevelOf(string analysis) => LevelAnalysisRegistry.All.Single(a => a.Name == analysis).FirstLevel;
-
+    /// <summary>
+    /// The units of one experiment of one recipe, as its kind plans them (<see cref="ExperimentKind.Expand"/>):
+    /// ids under <c>[recipe/]command[#index]</c>, each with the recipe's flags its command takes.
+    /// </summary>
     private static IEnumerable<StudyUnit> Expand(Recipe recipe, ExperimentSpec experiment, bool numbered, Func<string, string, bool> accepts)
     {
         string prefix = (recipe.Label.Length > 0 ? recipe.Label + "/" : "") + experiment.Command + (numbered ? $"#{experiment.Index}" : "");
+        string Id(string id) => id.Length == 0 ? prefix : $"{prefix}/{id}";
         var flags = recipe.Flags.With(experiment.Flags);
-        StudyUnit Make(string id, string command, IEnumerable<string> args, IReadOnlyList<string> after, int replicate, int? level = null) =>
-            new(id, command, [.. command.Split(' '), .. new FlagSet(flags.Values.Where(f => accepts(command, f.Key)).ToArray()).ToArgs(), .. args], after)
+        foreach (var unit in experiment.Kind.Expand(experiment.Entry))
+            yield return new StudyUnit(Id(unit.Id), unit.Command,
+                [.. unit.Command.Split(' '), .. new FlagSet(flags.Values.Where(f => accepts(unit.Command, f.Key)).ToArray()).ToArgs(), .. unit.Args],
+                unit.After.Select(Id).ToArray())
             {
-                Recipe = recipe.Label, ExperimentIndex = experiment.Index, Replicate = replicate, Level = level,
+                Recipe = recipe.Label, ExperimentIndex = experiment.Index, Replicate = unit.Replicate, Level = unit.Level,
             };
-        static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-        if (experiment.Command == "rewind-sweep")
-        {
-            yield return Make(prefix, "rewind-sweep", [], [], 0);
-            yield break;
-        }
-        for (int r = 1; r <= experiment.Replicates; r++)
-        {
-            string replicate = $"{prefix}/replicate_{r}";
-            string[] replicateArgs = ["--replicate", Int(r)];
-            if (experiment.Command != "lottery")
-            {
-                yield return Make(replicate, experiment.Command, replicateArgs, [], r);
-                continue;
-            }
-            // IMP levels are sequential: level L prunes level L-1's trained network.
-            for (int level = 0; level <= experiment.Levels; level++)
-            {
-                string levelId = $"{replicate}/level_{level}";
-                yield return Make(levelId, "lottery", [.. replicateArgs, "--levels", Int(level)], level == 0 ? [] : [$"{replicate}/level_{level - 1}"], r, level);
-                string[] after = [levelId];
-                if (level >= 1)
-                    foreach (var branch in experiment.Branches)
-                        yield return Make($"{levelId}/{branch.Name}", $"branch {branch.Name}", [.. branch.Flags.ToArgs(), .. replicateArgs, "--levels", Int(level)], after, r, level);
-                if (experiment.InstabilityLevels.Contains(level))
-                    yield return Make($"{levelId}/instability", "instability", [.. replicateArgs, "--level", Int(level)], after, r, level);
-                foreach (var analysis in experiment.Analyses)
-                    if (level >= FirstLevelOf(analysis.Name))
-                        yield return Make($"{levelId}/{analysis.Name}", $"analyze {analysis.Name}", [.. analysis.Flags.ToArgs(), .. replicateArgs, "--levels", Int(level)], after, r, level);
-                if (experiment.Compare && level >= 1)
-                    yield return Make($"{levelId}/compare", "compare", [.. replicateArgs, "--levels", Int(level)], after, r, level);
-            }
-        }
     }
 }

@@ -56,14 +56,8 @@ public static class StudyReport
         }
     }
 
-    private static string Describe(ExperimentSpec e) => e.Command switch
-    {
-        "lottery" => $"lottery, {e.Levels} levels, {e.Replicates} replicate(s)"
-            + (e.Branches.Count > 0 ? $", branches {string.Join(", ", e.Branches.Select(b => b.Name))}" : "")
-            + (e.InstabilityLevels.Count > 0 ? $", instability at levels {string.Join(", ", e.InstabilityLevels)}" : "")
-            + (e.Compare ? ", compare" : ""),
-        _ => $"{e.Command}, {e.Replicates} replicate(s)",
-    } + (e.Flags.Values.Count > 0 ? $" ({string.Join(" ", e.Flags.ToArgs())})" : "");
+    private static string Describe(ExperimentSpec e) =>
+        e.Kind.DescribeStudyEntry(e.Entry) + (e.Flags.Values.Count > 0 ? $" ({string.Join(" ", e.Flags.ToArgs())})" : "");
 
     /// <summary>The distinct experiments the units wrote to, each labelled by its recipe and, among several of one command, its own flags.</summary>
     private static IReadOnlyList<StudyExperiment> Experiments(ExperimentStore store, StudyPlan plan, IReadOnlyDictionary<string, string> experimentOf)

@@ -184,7 +184,7 @@ public sealed class ConnectivityTests : IDisposable
         var final = TensorFile.Load(Path.Combine(result.Folder, "copy_b", "models", "model_final.bin"));
         foreach (var name in mask.Names) Assert.Equal(0f, final[name].mul(mask[name].logical_not()).abs().sum().item<float>());
 
-        var rows = TicketComparison.Run(lottery, 1, [1, 2], new ComparisonOptions { Interpolation = new InterpolationOptions { Points = 3 } },
+        var rows = TicketLab.Experiments.LevelAnalyses.CompareAnalysis.Run(lottery, 1, [1, 2], new ComparisonOptions { Interpolation = new InterpolationOptions { Points = 3 } },
             new RunOptions(), context);
         Assert.Equal([1, 2], rows.Select(r => r.Level));
         Assert.Equal([TicketComparison.TP, TicketComparison.RP, TicketComparison.TT2, TicketComparison.TD, TicketComparison.RD], rows[1].Pairs.Select(p => p.Name));

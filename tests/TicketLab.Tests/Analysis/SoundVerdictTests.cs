@@ -70,7 +70,7 @@ public sealed class SoundVerdictTests : IDisposable
         var context = TestRuns.Context(temp.Combine("store"), data);
         LotteryRunner.Run(lottery, 1, 2, new RunOptions(), context);
         var options = new ComparisonOptions { Interpolation = new InterpolationOptions { Points = 3 } };
-        var row = TicketComparison.Run(lottery, 1, [2], options, new RunOptions(), context).Single();
+        var row = TicketLab.Experiments.LevelAnalyses.CompareAnalysis.Run(lottery, 1, [2], options, new RunOptions(), context).Single();
 
         Assert.True(row.PruningSolutionErrorBefore > row.PruningSolutionErrorAfter + 0.05,
             $"masked {row.PruningSolutionErrorBefore:P1} vs fine-tuned {row.PruningSolutionErrorAfter:P1}");
@@ -81,7 +81,7 @@ public sealed class SoundVerdictTests : IDisposable
         var p = row.Networks.Single(n => n.Role == "P");
         Assert.Contains("pruning_solution_", p.Folder);
         Assert.Contains("fine-tuned 2ep", p.Description);
-        Assert.Throws<HparamException>(() => TicketComparison.Run(lottery, 1, [0], options, new RunOptions(), context));
+        Assert.Throws<HparamException>(() => TicketLab.Experiments.LevelAnalyses.CompareAnalysis.Run(lottery, 1, [0], options, new RunOptions(), context));
     }
 
     [Fact]

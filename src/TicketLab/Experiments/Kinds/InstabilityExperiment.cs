@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using TicketLab.Analysis;
+using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
 using TicketLab.Reporting;
 using TicketLab.Store;
 
@@ -9,12 +12,60 @@ namespace TicketLab.Experiments.Kinds;
 /// <c>instability_&lt;hash&gt;/replicate_N</c>: two copies trained from one state with different data
 /// orders, and the interpolations between them (<c>ticketlab instability</c>).
 /// </summary>
-public sealed class InstabilityExperiment : ExperimentKind
+public sealed class InstabilityExperiment : ExperimentKind<InstabilityHparams>
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public override string Name => "instability";
     public override string Title => "Instability analysis";
+    public override string? CommandDescription => "Instability analysis: train two copies from one state with different data orders and measure the error barrier between them.";
+    // The lottery run's flags name the run whose level (--level) the copies may start from.
+    public override CommandInputs Inputs => CommandInputs.LotteryRun;
+
+    private static InstabilityStart StartOf(ExperimentInputs inputs, InstabilityHparams hparams) => hparams.Level is { } level
+        ? InstabilityStart.FromLottery(inputs.LotteryRun, level)
+        : InstabilityStart.FromTraining(inputs.Training, hparams.StartStep);
+
+    protected override string EntryName(ExperimentInputs inputs, InstabilityHparams hparams) => StartOf(inputs, hparams).RunName;
+
+    protected override ExperimentOutcome Run(ExperimentRequest request, InstabilityHparams hparams)
+    {
+        var start = StartOf(request.Inputs, hparams);
+        request.Log.WriteLine($"Instability analysis {start.RunName} from {start.Describe}.");
+        var results = request.Inputs.Replicates
+            .Select(r => request.Progress.Track(request.Context, c => InstabilityAnalysis.Run(start, r, hparams.Interpolation, request.Options, c)))
+            .ToArray();
+        var row = new SweepRow(start.Step, results);
+        return SweepOutcome(start.RunName, [row], $"Instability from {start.Describe}", hparams.StabilityThreshold) with { Json = row.ToJson() };
+    }
+
+    private static string P(double value) => value.ToString("P2", Invariant);
+    private static string F(double value) => value.ToString("F3", Invariant);
+
+    /// <summary>The table and lines <c>instability</c> and <c>rewind-sweep</c> end with: the barrier per start step, each pair's numbers, and warnings where the endpoints differ.</summary>
+    internal static ExperimentOutcome SweepOutcome(string entry, IReadOnlyList<SweepRow> rows, string title, double threshold)
+    {
+        var table = new ReportTable(title, ["start step", "error barrier mean [min-max]", "rise above chord (mean)",
+            "endpoint test acc (mean)", "largest endpoint gap", "loss barrier (mean)", $"stable (barrier < {P(threshold)})", "replicates"],
+            rows.Select(row => (IReadOnlyList<string>)[row.Step.ToString(), $"{P(row.MeanErrorBarrier)} [{P(row.MinErrorBarrier)}-{P(row.MaxErrorBarrier)}]",
+                P(row.MeanErrorExcessOverChord), P(row.MeanEndpointAccuracy), P(row.MaxEndpointGap), F(row.MeanLossBarrier),
+                row.IsStable(threshold) ? "yes" : "no", row.Results.Count.ToString(Invariant)]).ToArray());
+        var notes = new List<string>
+        {
+            $"Error barrier: max test error along the line between the two copies minus the mean of their errors (Frankle et al. 2020); stable when under {P(threshold)}.",
+            "Rise above chord: max of the error above the straight line between the two endpoint errors.",
+        };
+        foreach (var row in rows)
+            foreach (var r in row.Results)
+                notes.Add($"  start {row.Step}, replicate {r.Replicate}: error barrier {P(r.Curve.ErrorBarrier)}, endpoint errors {P(1 - r.AccuracyA)} and {P(1 - r.AccuracyB)}, "
+                    + $"rise above chord {P(r.Curve.ErrorExcessOverChord)}, loss barrier {F(r.Curve.LossBarrier)}");
+        // Endpoints of different quality make a "barrier" on a path that never rises: say so.
+        foreach (var row in rows)
+            foreach (var r in row.Results.Where(r => Math.Abs(r.AccuracyA - r.AccuracyB) > threshold))
+                notes.Add($"warning: start {row.Step}, replicate {r.Replicate}: the copies' test accuracies differ by {P(Math.Abs(r.AccuracyA - r.AccuracyB))} "
+                    + $"({P(r.AccuracyA)} and {P(r.AccuracyB)}), more than the threshold; the barrier {P(r.Curve.ErrorBarrier)} partly measures that gap (rise above chord: {P(r.Curve.ErrorExcessOverChord)}).");
+        return new ExperimentOutcome(entry) { Tables = [table], Notes = notes };
+    }
 
     protected override ListEntry ListReplicate(string experiment, int? replicate, RunFolder folder)
     {
@@ -89,4 +140,34 @@ public sealed class InstabilityExperiment : ExperimentKind
                 + "Rise above chord: the largest rise of the error above the straight line between the endpoint errors. See docs/analysis.md.")]);
     }
 
+}
+
+/// <summary>The flags of <c>ticketlab instability</c>: where the copies start, how they are interpolated, and the verdict's threshold.</summary>
+public sealed record InstabilityHparams : IHparams
+{
+    [Hparam("Start from the state at this step of the training run (0it: initialization).")]
+    public StepSpec StartStep { get; init; } = new(0, 0);
+
+    [Hparam("Start from this level's rewound subnetwork of the lottery run given by the same flags (instead of --start-step).")]
+    public int? Level { get; init; }
+
+    [HparamGroup("", "interpolation between the copies")]
+    public InterpolationOptions Interpolation { get; init; } = new();
+
+    /// <summary>Only the verdict depends on it: never part of a name.</summary>
+    [Hparam("Error barrier (as a fraction) under which training counts as stable to SGD noise (Frankle et al. 2020: 0.02).")]
+    public double StabilityThreshold { get; init; } = InterpolationCurve.StabilityThreshold;
+
+    public void Validate()
+    {
+        Interpolation.Validate();
+        if (Level is < 0) throw new HparamException("--level", $"must not be negative, got {Level}.");
+        RequireFraction(StabilityThreshold, "--stability-threshold");
+    }
+
+    /// <summary>Thresholds are fractions of the test set: 0.02, not 2.</summary>
+    public static void RequireFraction(double value, string flag)
+    {
+        if (!(value > 0 && value < 1)) throw new HparamException(flag, $"must be a fraction in (0, 1), got {value}.");
+    }
 }

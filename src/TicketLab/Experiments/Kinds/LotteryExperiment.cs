@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
 using TicketLab.Lottery;
+using TicketLab.Lottery.Branches;
 using TicketLab.Reporting;
 using TicketLab.Store;
 using TicketLab.Training;
@@ -13,12 +15,140 @@ namespace TicketLab.Experiments.Kinds;
 /// <c>replicate_N/compare_&lt;hash&gt;</c>: iterative magnitude pruning with its branches and
 /// comparisons (<c>ticketlab lottery</c>, <c>branch</c>, <c>compare</c>).
 /// </summary>
-public sealed class LotteryExperiment : ExperimentKind
+public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public override string Name => LotteryDesc.Prefix;
     public override string Title => "Lottery run";
+    public override string? CommandDescription => "Find lottery tickets by iterative magnitude pruning: train, prune, rewind, retrain. Results go to <root>/lottery_<hash>/replicate_<n>/level_<L>/main.";
+    public override CommandInputs Inputs => CommandInputs.LotteryRun;
+
+    protected override string EntryName(ExperimentInputs inputs, LotteryRunHparams hparams) => inputs.LotteryRun.RunName;
+
+    protected override ExperimentOutcome Run(ExperimentRequest request, LotteryRunHparams hparams)
+    {
+        var desc = request.Inputs.LotteryRun;
+        var context = request.Context;
+        var log = request.Log;
+        log.WriteLine($"Lottery run {desc.RunName}: {hparams.Levels} level(s), rewinding to {desc.Lottery.RewindStep}.");
+        log.Write(desc.Training.Describe() + HparamJson.Describe(desc.Pruning) + HparamJson.Describe(desc.Lottery));
+        log.Write("Pruning per tensor, as applied:\n" + LotteryRunner.EffectiveRates(desc, context));
+        log.WriteLine($"Output: {context.Store.ExperimentFolder(desc.RunName)}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var diverged = new List<(int Replicate, LevelResult Level)>();
+        foreach (int replicate in request.Inputs.Replicates)
+        {
+            var levels = request.Progress.Track(context, c => LotteryRunner.Run(desc, replicate, hparams.Levels, request.Options, c));
+            diverged.AddRange(levels.Where(l => l.Summary.Diverged).Select(l => (replicate, l)));
+        }
+        log.WriteLine($"Wall time: {clock.Elapsed.TotalSeconds:F1} s.");
+        var table = LotteryTable.Read(context.Store, desc.RunName);
+        // Divergence is a result, shown in the table; the exit code still tells a script that IMP stopped early.
+        var errors = diverged.Select(d => $"level {d.Level.Level} of replicate {d.Replicate} {d.Level.Summary.DivergenceText}; IMP stopped there. Lower --lr (or add --warmup-steps) and run again.").ToArray();
+        return Summary(table) with { Errors = errors, ExitCode = errors.Length > 0 ? ExperimentOutcome.Diverged : 0 };
+    }
+
+    /// <summary>What <c>lottery</c> and <c>branch</c> end with: the table of every level and series, and the level up to which tickets match the dense network.</summary>
+    public static ExperimentOutcome Summary(LotteryTable table)
+    {
+        string[] notes = table.Dense is { Final: { } dense }
+            ? [string.Create(Invariant, $"Dense (level 0) final test accuracy: {dense.Mean:P2}; tickets match it (within 0.5 points) up to level {table.MatchesDenseUpTo()?.ToString(Invariant) ?? "-"}.")]
+            : [];
+        return new ExperimentOutcome(table.RunName) { Tables = [SummaryTable(table)], Notes = notes, Json = table.ToJson() };
+    }
+
+    /// <summary>Level, % remaining, then per series "final [min-max]; best" in percent.</summary>
+    private static ReportTable SummaryTable(LotteryTable table)
+    {
+        var series = table.SeriesNames;
+        string[] header = ["level", "% weights remaining", .. series.Select(name => $"{ShortName(name, series)}: final [min-max]; best (%)")];
+        var rows = table.Rows.Select(row => (IReadOnlyList<string>)[
+            row.Level.ToString(Invariant), (100 * row.FractionRemaining).ToString("F1", Invariant),
+            .. series.Select(name => row.Series.GetValueOrDefault(name) is { } result ? SummaryCell(result) : "-")]).ToArray();
+        return new ReportTable($"{table.RunName} ({table.Replicates.Count} replicate(s); test accuracy, mean over replicates)", header, rows);
+    }
+
+    /// <summary>A branch's name without its hash, unless two variants of the branch are shown.</summary>
+    private static string ShortName(string series, IReadOnlyList<string> all)
+    {
+        int cut = series.LastIndexOf('_');
+        if (cut < 0 || series.Length - cut != 9) return series;
+        string name = series[..cut];
+        return all.Count(s => s.StartsWith(name + "_", StringComparison.Ordinal) && s.Length == series.Length) == 1 ? name : series;
+    }
+
+    /// <summary>"88.12 [87.90-88.34]; 88.50", with "diverged" for replicates whose loss stopped being finite.</summary>
+    private static string SummaryCell(SeriesResult result)
+    {
+        if (result.Final is not { } final) return result.DivergedNote;
+        string text = string.Create(Invariant, $"{Percent(final)}; {result.Best!.Mean * 100:F2}");
+        return result.Diverged == 0 ? text : $"{text} ({result.DivergedNote})";
+    }
+
+    private static string Percent(Aggregate value) => value.Count == 1
+        ? (100 * value.Mean).ToString("F2", Invariant)
+        : string.Create(Invariant, $"{100 * value.Mean:F2} [{100 * value.Min:F2}-{100 * value.Max:F2}]");
+
+    // ---- in a study: levels in order, each level's branches, analyses and instability after it ----
+
+    public override IReadOnlyList<string> StudyKeys => ["levels", "branches", "instability", "compare", "analyses"];
+
+    public override IEnumerable<PlannedUnit> Expand(IStudyEntry entry)
+    {
+        var plan = StudyLotteryPlan.Read(entry);
+        static string Int(int value) => value.ToString(Invariant);
+        for (int r = 1; r <= entry.Replicates; r++)
+        {
+            string replicate = $"replicate_{r}";
+            string[] replicateArgs = ["--replicate", Int(r)];
+            // IMP levels are sequential: level L prunes level L-1's trained network.
+            for (int level = 0; level <= plan.Levels; level++)
+            {
+                string levelId = $"{replicate}/level_{level}";
+                yield return new PlannedUnit(levelId, CommandName, [.. replicateArgs, "--levels", Int(level)], level == 0 ? [] : [$"{replicate}/level_{level - 1}"], r, level);
+                string[] after = [levelId];
+                if (level >= 1)
+                    foreach (var branch in plan.Branches)
+                        yield return new PlannedUnit($"{levelId}/{branch.Name}", $"branch {branch.Name}", [.. branch.Args, .. replicateArgs, "--levels", Int(level)], after, r, level);
+                if (plan.InstabilityLevels.Contains(level))
+                    yield return new PlannedUnit($"{levelId}/instability", "instability", [.. replicateArgs, "--level", Int(level)], after, r, level);
+                foreach (var analysis in plan.Analyses)
+                    if (level >= LevelAnalysisRegistry.Get(analysis.Name).FirstLevel)
+                        yield return new PlannedUnit($"{levelId}/{analysis.Name}", $"analyze {analysis.Name}", [.. analysis.Args, .. replicateArgs, "--levels", Int(level)], after, r, level);
+            }
+        }
+    }
+
+    public override string DescribeStudyEntry(IStudyEntry entry)
+    {
+        var plan = StudyLotteryPlan.Read(entry);
+        return $"lottery, {plan.Levels} levels, {entry.Replicates} replicate(s)"
+            + (plan.Branches.Count > 0 ? $", branches {string.Join(", ", plan.Branches.Select(b => b.Name))}" : "")
+            + (plan.InstabilityLevels.Count > 0 ? $", instability at levels {string.Join(", ", plan.InstabilityLevels)}" : "")
+            + (plan.Analyses.Count > 0 ? $", analyses {string.Join(", ", plan.Analyses.Select(a => a.Name))}" : "");
+    }
+
+    /// <summary>A lottery <c>[[experiment]]</c>'s own keys, checked: known branches and analyses, instability levels within the levels.</summary>
+    private sealed record StudyLotteryPlan(int Levels, IReadOnlyList<NamedFlags> Branches, IReadOnlyList<int> InstabilityLevels, IReadOnlyList<NamedFlags> Analyses)
+    {
+        public static StudyLotteryPlan Read(IStudyEntry entry)
+        {
+            int levels = entry.Integer("levels", min: 0, fallback: 3);
+            var branches = entry.Named("branches", "\"random_reinit\" or { name = \"retrain\", flags = { retrain-lr = 0.05 } }");
+            var analyses = entry.Named("analyses", "\"layer_density\" or { name = \"layer_density\", flags = { magnitudes = true } }").ToList();
+            // compare = true is kept as the short form of analyses = ["compare"].
+            if (entry.Has("compare") && entry.Boolean("compare") && analyses.All(a => a.Name != "compare")) analyses.Add(new NamedFlags("compare", []));
+            foreach (var branch in branches.Where(b => BranchRegistry.All.All(k => k.Name != b.Name)))
+                throw entry.Error("branches", $"unknown branch '{branch.Name}'; known: {string.Join(", ", BranchRegistry.All.Select(k => k.Name))}.");
+            foreach (var analysis in analyses.Where(a => LevelAnalysisRegistry.All.All(k => k.Name != a.Name)))
+                throw entry.Error("analyses", $"unknown analysis '{analysis.Name}'; known: {string.Join(", ", LevelAnalysisRegistry.All.Select(k => k.Name))}.");
+            var instability = entry.Integers("instability", min: 0);
+            if (instability.FirstOrDefault(level => level > levels) is var beyond && beyond > levels)
+                throw entry.Error("instability", $"level {beyond} is past the last level ({levels}).");
+            return new StudyLotteryPlan(levels, branches, instability.Distinct().Order().ToArray(), analyses);
+        }
+    }
 
     protected override ListEntry ListReplicate(string experiment, int? replicate, RunFolder folder)
     {
@@ -116,14 +246,16 @@ public sealed class LotteryExperiment : ExperimentKind
     /// </summary>
     private static IReadOnlyList<Analysis.LevelComparison> LatestComparison(string replicateFolder)
     {
+        // The analysis stores {"analysis", "hparams", ..., "result"}; comparisons written before compare was a registered analysis are the result itself.
+        static JsonNode? Comparison(string file) => JsonNode.Parse(File.ReadAllText(file)) is { } json ? json["result"] ?? json : null;
         var folder = Directory.Exists(replicateFolder)
             ? Directory.EnumerateDirectories(replicateFolder, "compare_*")
-                .Where(f => Directory.EnumerateFiles(f, "level_*.json").FirstOrDefault() is { } file && JsonNode.Parse(File.ReadAllText(file))?["networks"] is not null)
+                .Where(f => Directory.EnumerateFiles(f, "level_*.json").FirstOrDefault() is { } file && Comparison(file)?["networks"] is not null)
                 .OrderByDescending(Directory.GetLastWriteTimeUtc).FirstOrDefault()
             : null;
         if (folder is null) return [];
         return Directory.EnumerateFiles(folder, "level_*.json")
-            .Select(f => Analysis.LevelComparison.FromJson(JsonNode.Parse(File.ReadAllText(f))!)).OrderBy(l => l.Level).ToArray();
+            .Select(f => Analysis.LevelComparison.FromJson(Comparison(f)!)).OrderBy(l => l.Level).ToArray();
     }
 
     /// <summary>Ticks at the levels' fractions, labelled in percent to 3 digits (26.2 for 0.262144).</summary>
@@ -170,7 +302,7 @@ public sealed class LotteryExperiment : ExperimentKind
         };
         if (ComparisonSection(experiment, rows) is { } comparison) sections.Add(comparison);
         var replicateFolders = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().ToArray();
-        foreach (var analysis in LevelAnalysisRegistry.All)
+        foreach (var analysis in LevelAnalysisRegistry.All.Where(a => a.HasOwnReportSection))
             if (analysis.Tables(replicateFolders) is { Count: > 0 } tables)
                 sections.Add(new ReportSection($"Analysis: {analysis.Name}", tables, [], analysis.Description + "."));
         return new Report($"Lottery run {experiment.Name}", ExperimentReports.HyperparameterTables(ExperimentReports.HparamsOf(experiment)), sections);
@@ -244,4 +376,16 @@ public sealed class LotteryExperiment : ExperimentKind
     private static string Fmt(double? value) => value?.ToString("F3", Invariant) ?? "-";
     private static string FmtP(double? value) => value is { } v ? ExperimentReports.P(v) : "-";
 
+}
+
+/// <summary>The flags of <c>ticketlab lottery</c> beyond those that name the lottery run.</summary>
+public sealed record LotteryRunHparams : IHparams
+{
+    [Hparam("Pruning levels after the dense level 0.")]
+    public int Levels { get; init; } = 10;
+
+    public void Validate()
+    {
+        if (Levels < 0) throw new HparamException("--levels", $"must not be negative, got {Levels}.");
+    }
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using TicketLab.Analysis;
 using TicketLab.Foundations;
+using TicketLab.Hyperparameters;
 using TicketLab.Reporting;
 using TicketLab.Store;
 using TicketLab.Training;
@@ -11,13 +13,38 @@ namespace TicketLab.Experiments.Kinds;
 /// <c>rewind_sweep_&lt;hash&gt;.json</c>: the error barrier per start step over replicates
 /// (<c>ticketlab rewind-sweep</c>); its copies live in instability experiments.
 /// </summary>
-public sealed class RewindSweepExperiment : ExperimentKind
+public sealed class RewindSweepExperiment : ExperimentKind<RewindSweepHparams>
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public override string Name => "rewind_sweep";
     public override string Title => "Rewind sweep";
     public override bool StoredAsFile => true;
+    public override string? CommandDescription => "Error barrier vs the step the two copies start from: when training becomes stable to SGD noise.";
+    public override ReplicateFlags ReplicateFlags => ReplicateFlags.InRecord;
+
+    protected override string EntryName(ExperimentInputs inputs, RewindSweepHparams hparams) =>
+        RewindSweep.FileName(inputs.Training, hparams.Steps, hparams.Replicates, hparams.Interpolation);
+
+    protected override ExperimentOutcome Run(ExperimentRequest request, RewindSweepHparams hparams)
+    {
+        var desc = request.Inputs.Training;
+        request.Log.WriteLine($"Rewind sweep of {desc.RunName} over {string.Join(", ", hparams.Steps)} with {hparams.Replicates} replicate(s).");
+        var rows = request.Progress.Track(request.Context,
+            c => RewindSweep.Run(desc, hparams.Steps, Enumerable.Range(1, hparams.Replicates).ToArray(), hparams.Interpolation, request.Options, c));
+        var json = new JsonObject
+        {
+            ["training_run"] = desc.RunName, ["training"] = desc.ToJson(), ["interpolation"] = hparams.Interpolation.ToJson(),
+            ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.ToJson()).ToArray()),
+        };
+        string entry = EntryName(request.Inputs, hparams);
+        string sweepFile = System.IO.Path.Combine(request.Context.Store.Root, entry);
+        AtomicFile.WriteJson(sweepFile, json);
+        // A sweep stored under the earlier name (the full interpolation settings) is the same sweep: one file, under the current name.
+        string legacy = System.IO.Path.Combine(request.Context.Store.Root, RewindSweep.LegacyFileName(desc, hparams.Steps, hparams.Replicates, hparams.Interpolation));
+        if (legacy != sweepFile && File.Exists(legacy)) File.Delete(legacy);
+        return InstabilityExperiment.SweepOutcome(entry, rows, $"Rewind sweep of {desc.RunName} (saved as {sweepFile})", hparams.StabilityThreshold) with { Json = json };
+    }
 
     protected override ListEntry ListFile(string experiment, string path)
     {
@@ -97,5 +124,29 @@ public sealed class RewindSweepExperiment : ExperimentKind
                 ExperimentReports.P(Barrier(r.Row, "min")), ExperimentReports.P(Barrier(r.Row, "max")), ExperimentReports.P((double)r.Row["endpoint_test_accuracy_mean"]!)]).ToArray());
         return new Report($"Rewind sweep {experiment.Name} ({ExperimentReports.Label(experiment)})", ExperimentReports.HyperparameterTables(ExperimentReports.HparamsOf(experiment)),
             [new ReportSection("Stability to SGD noise", [table], [barrierFigure, curves])]);
+    }
+}
+
+/// <summary>The flags of <c>ticketlab rewind-sweep</c>: the start steps, the replicates, the interpolation and the verdict's threshold.</summary>
+public sealed record RewindSweepHparams : IHparams
+{
+    [Hparam("Start steps, e.g. 0it,100it,500it,1ep,2ep,5ep,10ep.")]
+    public StepSpec[] Steps { get; init; } = [new(0, 0), new(0, 100), new(0, 500), new(1, 0), new(2, 0), new(5, 0), new(10, 0)];
+
+    [Hparam("Seed pairs (and initializations) per step.")]
+    public int Replicates { get; init; } = 1;
+
+    [HparamGroup("", "interpolation between the copies")]
+    public InterpolationOptions Interpolation { get; init; } = new();
+
+    [Hparam("Error barrier (as a fraction) under which training counts as stable to SGD noise (Frankle et al. 2020: 0.02).")]
+    public double StabilityThreshold { get; init; } = InterpolationCurve.StabilityThreshold;
+
+    public void Validate()
+    {
+        if (Steps.Length == 0) throw new HparamException("--steps", "give at least one start step, e.g. 0it,1ep.");
+        if (Replicates < 1) throw new HparamException("--replicates", $"must be at least 1, got {Replicates}.");
+        Interpolation.Validate();
+        InstabilityHparams.RequireFraction(StabilityThreshold, "--stability-threshold");
     }
 }

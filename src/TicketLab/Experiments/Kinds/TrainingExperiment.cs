@@ -3,16 +3,54 @@ using System.Text.Json.Nodes;
 using TicketLab.Reporting;
 using TicketLab.Store;
 using TicketLab.Training;
+using TicketLab.Hyperparameters;
 
 namespace TicketLab.Experiments.Kinds;
 
 /// <summary><c>train_&lt;hash&gt;/replicate_N</c>: one training run per replicate (<c>ticketlab train</c>).</summary>
-public class TrainingExperiment : ExperimentKind
+public class TrainingExperiment : ExperimentKind<NoHparams>
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public override string Name => TicketLab.Hyperparameters.TrainingDesc.Prefix;
     public override string Title => "Training run";
+    public override string? CommandDescription => "Train a network. Results go to <root>/train_<hash>/replicate_<n>; a finished run is not run again, an interrupted one resumes.";
+    public override ReplicateFlags ReplicateFlags => ReplicateFlags.One;
+
+    protected override string EntryName(ExperimentInputs inputs, NoHparams hparams) => inputs.Training.RunName;
+
+    protected override ExperimentOutcome Run(ExperimentRequest request, NoHparams hparams)
+    {
+        var desc = request.Inputs.Training;
+        int replicate = request.Inputs.Replicates[0];
+        var log = request.Log;
+        log.WriteLine($"Hyperparameters ({desc.RunName}, replicate {replicate}):");
+        log.Write(desc.Describe());
+        log.WriteLine($"Output: {request.Context.Store.ReplicateFolder(desc.RunName, replicate)}");
+
+        var summary = request.Progress.Track(request.Context, c => TrainingRunner.Train(desc, replicate, request.Options, c));
+        var json = summary.ToJson();
+        json["folder"] = summary.Folder;
+        json["already_finished"] = summary.AlreadyFinished;
+        var notes = new List<string>();
+        if (summary.AlreadyFinished) notes.Add("This run had already finished; showing its stored summary.");
+        if (!summary.Diverged)
+        {
+            notes.Add(string.Create(Invariant,
+                $"Final test accuracy {summary.FinalTestAccuracy:P2} (loss {summary.FinalTestLoss:F4}); best {summary.BestTestAccuracy:P2} at iteration {summary.BestTestAccuracyStep}."));
+            if (double.IsFinite(summary.SecondsPerEpoch))
+                notes.Add(string.Create(Invariant, $"{summary.SecondsPerEpoch:F2} s per epoch (evaluation included), {summary.ImagesPerSecond:N0} training images/s."));
+        }
+        // A diverged run is recorded, and ends with its own exit code.
+        string[] errors = summary.Diverged ? [DivergenceMessage(summary)] : [];
+        return new ExperimentOutcome(desc.RunName) { Notes = notes, Json = json, Errors = errors, ExitCode = errors.Length > 0 ? ExperimentOutcome.Diverged : 0 };
+    }
+
+    private static string DivergenceMessage(TrainingSummary summary)
+    {
+        try { summary.RequireConverged("The run"); return ""; }
+        catch (RunDivergedException e) { return e.Message; }
+    }
 
     protected override ListEntry ListReplicate(string experiment, int? replicate, RunFolder folder)
     {
@@ -72,4 +110,5 @@ public sealed class RewindParentExperiment : TrainingExperiment
 {
     public override string Name => "rewind_parent";
     public override string Title => "Rewind-sweep parent run";
+    public override string? CommandDescription => null; // made by rewind-sweep, not by a command of its own
 }

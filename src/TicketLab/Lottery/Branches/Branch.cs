@@ -83,7 +83,7 @@ public static class BranchRegistry
 
     /// <summary>Folder name of a branch with given hyperparameters: <c>random_reinit_&lt;hash&gt;</c>.</summary>
     public static string FolderName(IBranch branch, IHparams hparams) =>
-        Experiments.ExperimentName.Of(branch.Name, HparamJson.NonDefault(hparams));
+        ExperimentName.Of(branch.Name, HparamJson.NonDefault(hparams));
 
     /// <summary>Runs a branch on one level of a lottery run whose level has finished.</summary>
     public static TrainingSummary Run(IBranch branch, IHparams hparams, LotteryDesc lottery, int replicate, int level, RunOptions options, RunContext context)

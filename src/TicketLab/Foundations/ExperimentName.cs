@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using TicketLab.Foundations;
 
-namespace TicketLab.Experiments;
+namespace TicketLab.Foundations;
 
 /// <summary>
 /// The one naming rule of the store: <c>&lt;kind&gt;_&lt;hash&gt;</c>, the hash being the first

@@ -7,7 +7,7 @@ using TicketLab.Lottery;
 using TicketLab.Reporting;
 using static TorchSharp.torch;
 
-namespace TicketLab.Analysis;
+namespace TicketLab.Experiments.LevelAnalyses;
 
 public sealed record LayerDensityHparams : IHparams
 {

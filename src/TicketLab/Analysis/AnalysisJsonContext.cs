@@ -1,0 +1,20 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Serialization;
+using TicketLab.Hyperparameters;
+
+namespace TicketLab.Analysis;
+
+/// <summary>JSON metadata of the analyses' hyperparameter records, generated at compile time, registered with <see cref="HparamJson"/> when the library loads.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    GenerationMode = JsonSourceGenerationMode.Metadata)]
+[JsonSerializable(typeof(InterpolationOptions))]
+[JsonSerializable(typeof(ComparisonOptions))]
+internal sealed partial class AnalysisJsonContext : JsonSerializerContext
+{
+#pragma warning disable CA2255 // the library's own registration, before any record is written
+    [ModuleInitializer]
+    internal static void Register() => HparamJson.AddResolver(Default);
+#pragma warning restore CA2255
+}
