@@ -64,7 +64,7 @@ internal static class ListCommand
         {
             var members = kind.ToArray();
             var differences = members.Length > 1
-                ? HparamDifferences.Of(members.Select(e => TicketLab.Reporting.ExperimentReports.SettingsOf(e)).ToArray())
+                ? HparamDifferences.Of(members.Select(e => TicketLab.Experiments.ExperimentReports.SettingsOf(e)).ToArray())
                 : [[]];
             for (int i = 0; i < members.Length; i++) result[members[i].Name] = differences[i];
         }

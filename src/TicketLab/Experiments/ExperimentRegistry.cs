@@ -35,6 +35,12 @@ public static class ExperimentRegistry
         }
     }
 
+    /// <summary>Takes back a kind added with <see cref="Register"/> (tests that add one put the registry back as it was).</summary>
+    public static void Unregister(string name)
+    {
+        lock (Gate) all = [.. all.Where(k => k.Name != name)];
+    }
+
     public static ExperimentKind Get(string name) =>
         All.FirstOrDefault(k => k.Name == name) ?? throw new ArgumentException($"unknown experiment kind '{name}'. Known: {string.Join(", ", All.Select(k => k.Name))}.");
 

@@ -29,6 +29,12 @@ public static class LevelAnalysisRegistry
         }
     }
 
+    /// <summary>Takes back an analysis added with <see cref="Register"/> (tests that add one put the registry back as it was).</summary>
+    public static void Unregister(string name)
+    {
+        lock (Gate) all = [.. all.Where(a => a.Name != name)];
+    }
+
     public static ILevelAnalysis Get(string name) =>
         All.FirstOrDefault(a => a.Name == name)
         ?? throw new HparamException("analysis", $"unknown analysis '{name}'. Known: {string.Join(", ", All.Select(a => a.Name))}.");

@@ -43,23 +43,7 @@ public sealed class FolderDependenciesTests(ITestOutputHelper output)
     /// these that is gone (then delete its line here). Empty this list, then delete it.
     /// Print_the_folder_graph lists every reference behind each of them.
     /// </summary>
-    private static readonly (string From, string To)[] KnownCycleEdges =
-    [
-        // Experiments.ExperimentName (needs only Foundations.CanonicalJson): move it down to Foundations.
-        ("Hyperparameters", "Experiments"), // TrainingDesc.RunName
-        ("Lottery", "Experiments"),         // LotteryDesc.RunName, BranchRegistry.FolderName
-        // HparamJsonContext lists bundles declared higher up (they need only Hyperparameters and
-        // Foundations): move them into Hyperparameters.
-        ("Hyperparameters", "Training"),    // RunHparams
-        ("Hyperparameters", "Lottery"),     // Branches' RandomReinit/RandomPrune/Retrain/PruningSolutionHparams, RandomPruneScope
-        ("Hyperparameters", "Analysis"),    // InterpolationOptions, LayerDensityHparams
-        // Reporting.ExperimentReports builds reports from Experiments' results: move it to Experiments.
-        ("Reporting", "Experiments"),
-        // ExperimentName (above), and LayerDensity/LayerDensityAnalysis, a level analysis built on
-        // Experiments' LevelAnalysis framework (IStoredResult, LevelAnalysis, LevelAnalysisJob,
-        // LevelResult): move the two to Experiments, whose LevelAnalysisRegistry names them already.
-        ("Analysis", "Experiments"),
-    ];
+    private static readonly (string From, string To)[] KnownCycleEdges = [];
 
     private static readonly Lazy<FolderDependencies> Graph = new(FolderDependencies.OfLibrary);
 

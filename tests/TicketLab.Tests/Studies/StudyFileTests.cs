@@ -4,6 +4,7 @@ using TicketLab.Tests.Support;
 
 namespace TicketLab.Tests.Studies;
 
+[Collection(Experiments.RegistryCollection.Name)] // its messages list the registered kinds
 public sealed class StudyFileTests : IDisposable
 {
     private readonly TempFolder temp = new();

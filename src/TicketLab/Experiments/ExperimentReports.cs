@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using TicketLab.Experiments;
+using TicketLab.Reporting;
 using TicketLab.Store;
 
-namespace TicketLab.Reporting;
+namespace TicketLab.Experiments;
 
 /// <summary>
 /// Builds the report of an experiment from what the store holds: figures as in the lottery
