@@ -1,65 +1,9 @@
 using System.Text.Json.Nodes;
 using TicketLab.Foundations;
 using TicketLab.Hyperparameters;
-using TicketLab.Models;
 using TicketLab.Store;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TicketLab.Training;
-
-/// <summary>Run-time choices that do not change the trained weights, so they are not hashed.</summary>
-/// <summary>
-/// The flags of a run that do not change its result, and so are not hashed: when to evaluate and
-/// which states to save. A hyperparameter record like the others, so its flags and help come from here.
-/// </summary>
-public sealed record RunHparams : Hyperparameters.IHparams
-{
-    [Hyperparameters.Hparam("Extra steps at which to evaluate on the test set, e.g. 100it,500it.")]
-    public StepSpec[] EvalSteps { get; init; } = [];
-
-    [Hyperparameters.Hparam("Also evaluate on the training set at each evaluation.")]
-    public bool EvalTrain { get; init; }
-
-    [Hyperparameters.Hparam("Do not evaluate at every epoch (only at --eval-steps and the end).")]
-    public bool NoEpochEval { get; init; }
-
-    [Hyperparameters.Hparam("Steps at which to save the weights (for rewinding), e.g. 500it,2ep.")]
-    public StepSpec[] SaveSteps { get; init; } = [];
-
-    public void Validate() { }
-
-    public RunOptions ToRunOptions() => new()
-    {
-        EvaluateEveryEpoch = !NoEpochEval, EvaluateSteps = EvalSteps, EvaluateTrainSet = EvalTrain, SaveSteps = SaveSteps,
-    };
-}
-
-public sealed record RunOptions
-{
-    /// <summary>Evaluate on the test set at each epoch start (and always at the end).</summary>
-    public bool EvaluateEveryEpoch { get; init; } = true;
-    /// <summary>Extra steps at which to evaluate on the test set.</summary>
-    public StepSpec[] EvaluateSteps { get; init; } = [];
-    /// <summary>Also evaluate on the training set whenever the test set is evaluated.</summary>
-    public bool EvaluateTrainSet { get; init; }
-    /// <summary>Steps at which to save the weights (states to rewind to). Step 0 and the end are always saved.</summary>
-    public StepSpec[] SaveSteps { get; init; } = [];
-    /// <summary>Stop at this step instead of the end of the recipe; the learning-rate schedule still follows the whole recipe.</summary>
-    public StepSpec? StopAt { get; init; }
-}
-
-/// <summary>
-/// Where training starts when it is not a fresh initialization: given weights (a rewound
-/// ticket), a step to continue the schedule and data order from, and a constraint re-applied
-/// after every optimizer step (a pruning mask).
-/// </summary>
-public sealed record TrainingStart
-{
-    public IReadOnlyDictionary<string, Tensor>? InitialState { get; init; }
-    public StepSpec StartStep { get; init; }
-    public Func<TicketModel, IParameterConstraint>? Constraint { get; init; }
-}
 
 /// <summary>
 /// Trains one run into its folder: skips it if finished, resumes it from its checkpoint if
