@@ -2,7 +2,6 @@ using TicketLab.Foundations;
 
 namespace TicketLab.Training;
 
-/// <summary>Run-time choices that do not change the trained weights, so they are not hashed.</summary>
 /// <summary>
 /// The flags of a run that do not change its result, and so are not hashed: when to evaluate and
 /// which states to save. A hyperparameter record like the others, so its flags and help come from here.

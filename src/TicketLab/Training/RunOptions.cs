@@ -2,6 +2,7 @@ using TicketLab.Foundations;
 
 namespace TicketLab.Training;
 
+/// <summary>Run-time choices that do not change the trained weights, so they are not hashed.</summary>
 public sealed record RunOptions
 {
     /// <summary>Evaluate on the test set at each epoch start (and always at the end).</summary>
