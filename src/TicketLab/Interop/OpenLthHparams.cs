@@ -87,115 +87,16 @@ public static class OpenLthHparamsMapping
     public static OpenLthDesc ToTicketLab(OpenLthHparamsLog log)
     {
         var notes = new List<string>();
-        var sections = log.Sections;
-        var used = sections.ToDictionary(s => s.Key, _ => new HashSet<string>(StringComparer.Ordinal));
-        string? Get(string section, string key)
-        {
-            if (!sections.TryGetValue(section, out var fields)) return null;
-            used[section].Add(key);
-            return fields.TryGetValue(key, out var value) ? value : null;
-        }
-        string Required(string section, string key) =>
-            Get(section, key) ?? throw new InvalidDataException($"{log.Source}: '{key}' is missing from the {section} hyperparameters.");
-        T Parse<T>(string section, string key, string text, Func<string, T> parse)
-        {
-            try { return parse(text); }
-            catch (Exception e) when (e is FormatException or OverflowException)
-            {
-                throw new InvalidDataException($"{log.Source}: {section} hyperparameter {key} => {text} is not valid ({e.Message.TrimEnd('.')}).");
-            }
-        }
-        double Double(string section, string key, string text) => Parse(section, key, text, t => double.Parse(t, NumberStyles.Float, CultureInfo.InvariantCulture));
-        int Int(string section, string key, string text) => Parse(section, key, text, t => int.Parse(t, NumberStyles.Integer, CultureInfo.InvariantCulture));
-        StepSpec Step(string section, string key, string text) => Parse(section, key, text, StepSpec.Parse);
-        bool Flag(string section, string key) => Get(section, key) is { } text && Parse(section, key, text, t => t switch
-        {
-            "True" => true, "False" => false, _ => throw new FormatException("expected True or False"),
-        });
-        InvalidDataException Unsupported(string section, string key, string value, string why) =>
-            new($"{log.Source}: OpenLTH's {section} hyperparameter {key} => {value} has no TicketLab counterpart ({why}); the run cannot be imported faithfully.");
-
-        // Dataset.
-        string datasetName = Required("dataset", "dataset_name");
-        if (!DatasetCatalog.TryGet(datasetName, out _))
-            throw Unsupported("dataset", "dataset_name", datasetName, $"TicketLab knows {string.Join(", ", DatasetCatalog.Names)}");
-        foreach (var key in new[] { "transformation_seed", "subsample_fraction", "random_labels_fraction", "unsupervised_labels", "blur_factor" })
-            if (Get("dataset", key) is { } value) throw Unsupported("dataset", key, value, "TicketLab trains on the whole, unaltered training set");
-        var dataset = new DatasetHparams
-        {
-            DatasetName = datasetName,
-            BatchSize = Int("dataset", "batch_size", Required("dataset", "batch_size")),
-            DoNotAugment = Flag("dataset", "do_not_augment"),
-        };
-
-        // Model.
-        string openLthModel = Required("model", "model_name");
-        var model = OpenLthModel.FromOpenLthName(openLthModel);
-        string init = Required("model", "model_init");
-        var modelInit = init switch
-        {
-            "kaiming_normal" => ModelInit.KaimingNormal,
-            "kaiming_uniform" => ModelInit.KaimingUniform,
-            _ => throw Unsupported("model", "model_init", init, "TicketLab initializes with kaiming_normal, kaiming_uniform or xavier"),
-        };
-        string bnInit = Get("model", "batchnorm_init") ?? "uniform";
-        var batchnormInit = bnInit switch
-        {
-            "uniform" => BatchnormInit.Uniform,
-            "fixed" => BatchnormInit.Fixed,
-            _ => throw Unsupported("model", "batchnorm_init", bnInit, "TicketLab has uniform and fixed"),
-        };
-        foreach (var key in new[] { "batchnorm_frozen", "output_frozen", "others_frozen", "others_frozen_exceptions" })
-            if (Get("model", key) is { } value) throw Unsupported("model", key, value, "TicketLab trains every parameter");
-        var modelHparams = new ModelHparams { ModelName = model.TicketLabName, ModelInit = modelInit, BatchnormInit = batchnormInit };
-
-        // Training.
-        var training = Training("training");
-        if (Get("training", "apex_fp16") is "True") notes.Add("OpenLTH trained this run in float16 (apex_fp16); TicketLab continues it in float32.");
+        var fields = new Fields(log);
+        // Bundle by bundle in this order: a log with several faults is refused for the first, so the order decides the message.
+        var dataset = MapDataset(fields);
+        var (model, modelHparams) = MapModel(fields);
+        var training = MapTraining(fields, "training");
+        if (fields.Get("training", "apex_fp16") is "True") notes.Add("OpenLTH trained this run in float16 (apex_fp16); TicketLab continues it in float32.");
         var desc = new TrainingDesc(dataset, modelHparams, training);
-
-        // Pruning.
-        string strategy = Required("pruning", "pruning_strategy");
-        if (strategy != "sparse_global") throw Unsupported("pruning", "pruning_strategy", strategy, "OpenLTH's sparse_global is the strategy TicketLab reproduces");
-        bool ignoresOutput = ModelRegistry.DefaultIgnoresOutputLayer(model.TicketLabName);
-        string? ignored = Get("pruning", "pruning_layers_to_ignore") is { } list
-            ? string.Join(",", list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(model.FromOpenLth))
-            : null;
-        var pruning = new PruningHparams
-        {
-            PruningStrategy = "sparse_global",
-            PruningFraction = Get("pruning", "pruning_fraction") is { } fraction ? Double("pruning", "pruning_fraction", fraction) : 0.2,
-            // TicketLab's default (null) leaves lenet's and vgg's output layer dense, as OpenLTH's default recipes do.
-            PruningLayersToIgnore = (ignored, ignoresOutput) switch
-            {
-                (null, true) => "none",
-                ("fc.weight", true) => null,
-                _ => ignored,
-            },
-            // OpenLTH's rule for how many weights a level prunes, so that more levels continue the run as OpenLTH would.
-            PruningCountRule = PruningCountRule.Openlth,
-        };
-
-        // Rewinding: OpenLTH pretrains with the main recipe up to the rewind step (--rewinding_steps).
-        var lottery = new LotteryHparams();
-        if (sections.ContainsKey("pretrain_training") || sections.ContainsKey("pretrain_dataset"))
-        {
-            var pretrain = Training("pretrain_training");
-            if (sections.TryGetValue("pretrain_dataset", out var pretrainDataset))
-            {
-                if (!pretrainDataset.OrderBy(p => p.Key).SequenceEqual(sections["dataset"].OrderBy(p => p.Key)))
-                    throw new InvalidDataException($"{log.Source}: the run pretrains on other data than it trains on; TicketLab rewinds within one recipe (--rewind-step), so it cannot import this run.");
-                used["pretrain_dataset"].UnionWith(pretrainDataset.Keys);
-            }
-            if (!System.Text.Json.Nodes.JsonNode.DeepEquals(HparamJson.ToJson(pretrain with { TrainingSteps = training.TrainingSteps }), HparamJson.ToJson(training)))
-                throw new InvalidDataException($"{log.Source}: the run pretrains with another recipe than it trains with; TicketLab rewinds within one recipe (--rewind-step), so it cannot import this run.");
-            lottery = lottery with { RewindStep = pretrain.TrainingSteps };
-        }
-
-        foreach (var (section, fields) in sections)
-            foreach (var (key, value) in fields)
-                if (!used[section].Contains(key))
-                    throw Unsupported(section.Replace('_', ' '), key, value, "TicketLab has no such hyperparameter");
+        var pruning = MapPruning(fields, model);
+        var lottery = MapRewinding(fields, training);
+        fields.RefuseUnread();
 
         var result = new LotteryDesc(desc, pruning, lottery);
         try
@@ -209,35 +110,175 @@ public static class OpenLthHparamsMapping
         if (training.DataOrderSeed is null)
             notes.Add("OpenLTH drew a fresh data order (no data_order_seed); runs TicketLab adds to this experiment (branches, more levels) order the data by the replicate number.");
         return new OpenLthDesc(result, model, notes);
+    }
 
-        TrainingHparams Training(string section)
+    /// <summary>
+    /// The log's fields, read by bundle and name and parsed with messages that name them. It remembers
+    /// every field read, so that <see cref="RefuseUnread"/> can stop the import at any field nothing mapped.
+    /// </summary>
+    private sealed class Fields(OpenLthHparamsLog log)
+    {
+        private readonly Dictionary<string, HashSet<string>> used = log.Sections.ToDictionary(s => s.Key, _ => new HashSet<string>(StringComparer.Ordinal));
+
+        public OpenLthHparamsLog Log => log;
+
+        public string? Get(string section, string key)
         {
-            Get(section, "apex_fp16"); // float16 training: noted above, nothing to map
-            string optimizer = Required(section, "optimizer_name");
-            double momentum = Get(section, "momentum") is { } m ? Double(section, "momentum", m) : 0;
-            double nesterov = Get(section, "nesterov_momentum") is { } n ? Double(section, "nesterov_momentum", n) : 0;
-            string? milestones = Get(section, "milestone_steps");
-            string? gamma = Get(section, "gamma");
-            // OpenLTH's SGD: momentum = momentum or nesterov_momentum, Nesterov when nesterov_momentum > 0.
-            return new TrainingHparams
-            {
-                OptimizerName = optimizer switch
-                {
-                    "sgd" => OptimizerName.Sgd,
-                    "adam" => OptimizerName.Adam,
-                    _ => throw Unsupported(section, "optimizer_name", optimizer, "TicketLab has sgd and adam"),
-                },
-                Lr = Double(section, "lr", Required(section, "lr")),
-                TrainingSteps = Step(section, "training_steps", Required(section, "training_steps")),
-                Momentum = optimizer == "sgd" ? (momentum != 0 ? momentum : nesterov) : 0,
-                NesterovMomentum = optimizer == "sgd" && nesterov > 0,
-                WeightDecay = Get(section, "weight_decay") is { } wd ? Double(section, "weight_decay", wd) : 0,
-                LrSchedule = LrSchedule.MultiStep,
-                MilestoneSteps = milestones is null ? [] : milestones.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(s => Step(section, "milestone_steps", s)).ToArray(),
-                Gamma = gamma is null ? 0.1 : Double(section, "gamma", gamma),
-                WarmupSteps = Get(section, "warmup_steps") is { } warmup ? Step(section, "warmup_steps", warmup) : default,
-                DataOrderSeed = Get(section, "data_order_seed") is { } seed ? Int(section, "data_order_seed", seed) : null,
-            };
+            if (!log.Sections.TryGetValue(section, out var fields)) return null;
+            used[section].Add(key);
+            return fields.TryGetValue(key, out var value) ? value : null;
         }
+
+        public string Required(string section, string key) =>
+            Get(section, key) ?? throw new InvalidDataException($"{log.Source}: '{key}' is missing from the {section} hyperparameters.");
+
+        private T Parse<T>(string section, string key, string text, Func<string, T> parse)
+        {
+            try { return parse(text); }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                throw new InvalidDataException($"{log.Source}: {section} hyperparameter {key} => {text} is not valid ({e.Message.TrimEnd('.')}).");
+            }
+        }
+
+        public double Double(string section, string key, string text) => Parse(section, key, text, t => double.Parse(t, NumberStyles.Float, CultureInfo.InvariantCulture));
+        public int Int(string section, string key, string text) => Parse(section, key, text, t => int.Parse(t, NumberStyles.Integer, CultureInfo.InvariantCulture));
+        public StepSpec Step(string section, string key, string text) => Parse(section, key, text, StepSpec.Parse);
+        public bool Flag(string section, string key) => Get(section, key) is { } text && Parse(section, key, text, t => t switch
+        {
+            "True" => true, "False" => false, _ => throw new FormatException("expected True or False"),
+        });
+
+        public InvalidDataException Unsupported(string section, string key, string value, string why) =>
+            new($"{log.Source}: OpenLTH's {section} hyperparameter {key} => {value} has no TicketLab counterpart ({why}); the run cannot be imported faithfully.");
+
+        /// <summary>Counts fields as mapped without reading them one by one (a bundle found equal to another as a whole).</summary>
+        public void MarkRead(string section, IEnumerable<string> keys) => used[section].UnionWith(keys);
+
+        /// <summary>Throws at the first field, in the log's order, that no mapping read: it would be silently dropped.</summary>
+        public void RefuseUnread()
+        {
+            foreach (var (section, fields) in log.Sections)
+                foreach (var (key, value) in fields)
+                    if (!used[section].Contains(key))
+                        throw Unsupported(section.Replace('_', ' '), key, value, "TicketLab has no such hyperparameter");
+        }
+    }
+
+    private static DatasetHparams MapDataset(Fields fields)
+    {
+        string datasetName = fields.Required("dataset", "dataset_name");
+        if (!DatasetCatalog.TryGet(datasetName, out _))
+            throw fields.Unsupported("dataset", "dataset_name", datasetName, $"TicketLab knows {string.Join(", ", DatasetCatalog.Names)}");
+        foreach (var key in new[] { "transformation_seed", "subsample_fraction", "random_labels_fraction", "unsupervised_labels", "blur_factor" })
+            if (fields.Get("dataset", key) is { } value) throw fields.Unsupported("dataset", key, value, "TicketLab trains on the whole, unaltered training set");
+        return new DatasetHparams
+        {
+            DatasetName = datasetName,
+            BatchSize = fields.Int("dataset", "batch_size", fields.Required("dataset", "batch_size")),
+            DoNotAugment = fields.Flag("dataset", "do_not_augment"),
+        };
+    }
+
+    private static (OpenLthModel Model, ModelHparams Hparams) MapModel(Fields fields)
+    {
+        string openLthModel = fields.Required("model", "model_name");
+        var model = OpenLthModel.FromOpenLthName(openLthModel);
+        string init = fields.Required("model", "model_init");
+        var modelInit = init switch
+        {
+            "kaiming_normal" => ModelInit.KaimingNormal,
+            "kaiming_uniform" => ModelInit.KaimingUniform,
+            _ => throw fields.Unsupported("model", "model_init", init, "TicketLab initializes with kaiming_normal, kaiming_uniform or xavier"),
+        };
+        string bnInit = fields.Get("model", "batchnorm_init") ?? "uniform";
+        var batchnormInit = bnInit switch
+        {
+            "uniform" => BatchnormInit.Uniform,
+            "fixed" => BatchnormInit.Fixed,
+            _ => throw fields.Unsupported("model", "batchnorm_init", bnInit, "TicketLab has uniform and fixed"),
+        };
+        foreach (var key in new[] { "batchnorm_frozen", "output_frozen", "others_frozen", "others_frozen_exceptions" })
+            if (fields.Get("model", key) is { } value) throw fields.Unsupported("model", key, value, "TicketLab trains every parameter");
+        return (model, new ModelHparams { ModelName = model.TicketLabName, ModelInit = modelInit, BatchnormInit = batchnormInit });
+    }
+
+    /// <summary>The training bundle (<c>training</c>, or <c>pretrain_training</c> for the steps before the rewind point).</summary>
+    private static TrainingHparams MapTraining(Fields fields, string section)
+    {
+        fields.Get(section, "apex_fp16"); // float16 training: ToTicketLab notes it, nothing to map
+        string optimizer = fields.Required(section, "optimizer_name");
+        double momentum = fields.Get(section, "momentum") is { } m ? fields.Double(section, "momentum", m) : 0;
+        double nesterov = fields.Get(section, "nesterov_momentum") is { } n ? fields.Double(section, "nesterov_momentum", n) : 0;
+        string? milestones = fields.Get(section, "milestone_steps");
+        string? gamma = fields.Get(section, "gamma");
+        // OpenLTH's SGD: momentum = momentum or nesterov_momentum, Nesterov when nesterov_momentum > 0.
+        return new TrainingHparams
+        {
+            OptimizerName = optimizer switch
+            {
+                "sgd" => OptimizerName.Sgd,
+                "adam" => OptimizerName.Adam,
+                _ => throw fields.Unsupported(section, "optimizer_name", optimizer, "TicketLab has sgd and adam"),
+            },
+            Lr = fields.Double(section, "lr", fields.Required(section, "lr")),
+            TrainingSteps = fields.Step(section, "training_steps", fields.Required(section, "training_steps")),
+            Momentum = optimizer == "sgd" ? (momentum != 0 ? momentum : nesterov) : 0,
+            NesterovMomentum = optimizer == "sgd" && nesterov > 0,
+            WeightDecay = fields.Get(section, "weight_decay") is { } wd ? fields.Double(section, "weight_decay", wd) : 0,
+            LrSchedule = LrSchedule.MultiStep,
+            MilestoneSteps = milestones is null ? [] : milestones.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(s => fields.Step(section, "milestone_steps", s)).ToArray(),
+            Gamma = gamma is null ? 0.1 : fields.Double(section, "gamma", gamma),
+            WarmupSteps = fields.Get(section, "warmup_steps") is { } warmup ? fields.Step(section, "warmup_steps", warmup) : default,
+            DataOrderSeed = fields.Get(section, "data_order_seed") is { } seed ? fields.Int(section, "data_order_seed", seed) : null,
+        };
+    }
+
+    private static PruningHparams MapPruning(Fields fields, OpenLthModel model)
+    {
+        string strategy = fields.Required("pruning", "pruning_strategy");
+        if (strategy != "sparse_global") throw fields.Unsupported("pruning", "pruning_strategy", strategy, "OpenLTH's sparse_global is the strategy TicketLab reproduces");
+        bool ignoresOutput = ModelRegistry.DefaultIgnoresOutputLayer(model.TicketLabName);
+        string? ignored = fields.Get("pruning", "pruning_layers_to_ignore") is { } list
+            ? string.Join(",", list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(model.FromOpenLth))
+            : null;
+        return new PruningHparams
+        {
+            PruningStrategy = "sparse_global",
+            PruningFraction = fields.Get("pruning", "pruning_fraction") is { } fraction ? fields.Double("pruning", "pruning_fraction", fraction) : 0.2,
+            // TicketLab's default (null) leaves lenet's and vgg's output layer dense, as OpenLTH's default recipes do.
+            PruningLayersToIgnore = (ignored, ignoresOutput) switch
+            {
+                (null, true) => "none",
+                ("fc.weight", true) => null,
+                _ => ignored,
+            },
+            // OpenLTH's rule for how many weights a level prunes, so that more levels continue the run as OpenLTH would.
+            PruningCountRule = PruningCountRule.Openlth,
+        };
+    }
+
+    /// <summary>
+    /// Rewinding: OpenLTH pretrains with the main recipe up to the rewind step (--rewinding_steps), which
+    /// TicketLab's --rewind-step reproduces only when the pretraining's data and recipe are the main ones.
+    /// </summary>
+    private static LotteryHparams MapRewinding(Fields fields, TrainingHparams training)
+    {
+        var lottery = new LotteryHparams();
+        var sections = fields.Log.Sections;
+        if (sections.ContainsKey("pretrain_training") || sections.ContainsKey("pretrain_dataset"))
+        {
+            var pretrain = MapTraining(fields, "pretrain_training");
+            if (sections.TryGetValue("pretrain_dataset", out var pretrainDataset))
+            {
+                if (!pretrainDataset.OrderBy(p => p.Key).SequenceEqual(sections["dataset"].OrderBy(p => p.Key)))
+                    throw new InvalidDataException($"{fields.Log.Source}: the run pretrains on other data than it trains on; TicketLab rewinds within one recipe (--rewind-step), so it cannot import this run.");
+                fields.MarkRead("pretrain_dataset", pretrainDataset.Keys);
+            }
+            if (!System.Text.Json.Nodes.JsonNode.DeepEquals(HparamJson.ToJson(pretrain with { TrainingSteps = training.TrainingSteps }), HparamJson.ToJson(training)))
+                throw new InvalidDataException($"{fields.Log.Source}: the run pretrains with another recipe than it trains with; TicketLab rewinds within one recipe (--rewind-step), so it cannot import this run.");
+            lottery = lottery with { RewindStep = pretrain.TrainingSteps };
+        }
+        return lottery;
     }
 }

@@ -175,7 +175,22 @@ public static partial class OpenLthImport
         using var mask = ReadMask(maskFile, mapped.Model, model);
         mask.Save(layout.MaskPath(level), layout.MaskSummaryPath(level));
 
-        // Weights: every saved step of the level; level 0's initialization comes from level_pretrain when OpenLTH rewinds to a later step.
+        // In this order: the metrics may need the final weights (to evaluate them), the summary needs the metrics.
+        ImportWeights(replicateFolder, replicate, level, main, run, mapped.Model, model, mask, start, end, Record, notes);
+        var metrics = ImportMetrics(replicate, level, main, run, model, desc, end, context, Record, notes);
+        var summary = WriteSummary(run, metrics, end);
+        WriteLevelHparams(run, desc, replicate, level, mask.Density, main, mapped.Model);
+        WriteLevelProvenance(run, main);
+        return new LevelResult(level, mask.Density, summary);
+    }
+
+    /// <summary>
+    /// Weights: every saved step of the level, renamed and with its pruned weights set to zero; level 0's
+    /// initialization comes from level_pretrain when OpenLTH rewinds to a later step.
+    /// </summary>
+    private static void ImportWeights(string replicateFolder, int replicate, int level, string main, RunFolder run, OpenLthModel names,
+        TicketModel model, Mask mask, Step start, Step end, Action<string> record, List<string> notes)
+    {
         var weights = Directory.EnumerateFiles(main, "model_ep*_it*.pth").Where(f => ModelFile().IsMatch(Path.GetFileName(f))).ToList();
         string pretrainInit = Path.Combine(replicateFolder, "level_pretrain", "main", "model_ep0_it0.pth");
         if (level == 0 && start.Iteration > 0 && File.Exists(pretrainInit)) weights.Add(pretrainInit);
@@ -183,8 +198,8 @@ public static partial class OpenLthImport
         {
             var label = ModelFile().Match(Path.GetFileName(file));
             var step = Step.FromEpochs(long.Parse(label.Groups["ep"].Value, CultureInfo.InvariantCulture), int.Parse(label.Groups["it"].Value, CultureInfo.InvariantCulture), end.IterationsPerEpoch);
-            Record(file);
-            var state = ReadState(file, mapped.Model, model);
+            record(file);
+            var state = ReadState(file, names, model);
             try
             {
                 using (no_grad())
@@ -201,14 +216,21 @@ public static partial class OpenLthImport
             notes.Add($"replicate {replicate}: OpenLTH's level_pretrain has no model_ep0_it0.pth, so level 0 has no initialization (the rewind point {start.Label} is there).");
         if (!File.Exists(run.ModelPath(start)))
             throw new InvalidDataException($"{main}: has no weights at the rewind step (model_{start.Label}.pth), which every OpenLTH level saves first.");
+    }
 
-        // Metrics and summary: OpenLTH's logger (rows name,iteration,value), else an evaluation of the final weights here.
+    /// <summary>
+    /// Metrics: OpenLTH's logger (rows name,iteration,value), else an evaluation of the final weights here;
+    /// written to metrics.csv and returned with the final test accuracy and loss and where they came from.
+    /// </summary>
+    private static (List<MetricRow> Rows, MetricRow Final, MetricRow FinalLoss, string AccuracySource) ImportMetrics(int replicate, int level, string main, RunFolder run, TicketModel model, LotteryDesc desc, Step end,
+        RunContext context, Action<string> record, List<string> notes)
+    {
         string loggerFile = Path.Combine(main, "logger");
         var rows = new List<MetricRow>();
         string accuracySource;
         if (File.Exists(loggerFile))
         {
-            Record(loggerFile);
+            record(loggerFile);
             rows.AddRange(ReadLogger(loggerFile));
             accuracySource = "OpenLTH's logger file";
         }
@@ -231,14 +253,19 @@ public static partial class OpenLthImport
         var text = new System.Text.StringBuilder(MetricsLog.Header).Append('\n');
         foreach (var row in rows) text.Append(string.Create(CultureInfo.InvariantCulture, $"{row.Name},{row.Step},{row.Value:R}")).Append('\n');
         AtomicFile.WriteText(run.MetricsPath, text.ToString());
+        return (rows, final, finalLoss, accuracySource);
+    }
 
-        var accuracies = rows.Where(r => r.Name == "test_accuracy").ToArray();
+    /// <summary>summary.json of a level, as a finished TicketLab run's, marked as imported and saying where its accuracy comes from.</summary>
+    private static TrainingSummary WriteSummary(RunFolder run, (List<MetricRow> Rows, MetricRow Final, MetricRow FinalLoss, string AccuracySource) metrics, Step end)
+    {
+        var accuracies = metrics.Rows.Where(r => r.Name == "test_accuracy").ToArray();
         var best = accuracies.MaxBy(r => r.Value);
         var summary = new TrainingSummary
         {
             Folder = run.Path,
-            FinalTestAccuracy = final.Value,
-            FinalTestLoss = finalLoss.Value,
+            FinalTestAccuracy = metrics.Final.Value,
+            FinalTestLoss = metrics.FinalLoss.Value,
             BestTestAccuracy = best.Value,
             BestTestAccuracyStep = best.Step,
             Iterations = end.Iteration,
@@ -249,9 +276,14 @@ public static partial class OpenLthImport
         };
         var summaryJson = summary.ToJson();
         summaryJson["imported_from"] = "OpenLTH";
-        summaryJson["accuracy_source"] = accuracySource;
+        summaryJson["accuracy_source"] = metrics.AccuracySource;
         run.WriteJson(run.SummaryPath, summaryJson);
+        return summary;
+    }
 
+    /// <summary>hparams.json of a level, with what a TicketLab lottery run's has (seeds, level, density) and the OpenLTH folder it came from.</summary>
+    private static void WriteLevelHparams(RunFolder run, LotteryDesc desc, int replicate, int level, double density, string main, OpenLthModel names)
+    {
         var hparams = desc.Training.ToJson();
         hparams["replicate"] = replicate;
         hparams["model_init_seed"] = TrainingRunner.ModelSeed(desc.Training, replicate);
@@ -259,10 +291,14 @@ public static partial class OpenLthImport
         hparams["run_name"] = desc.Training.RunName;
         hparams["data_files"] = new JsonArray();
         hparams["level"] = level;
-        hparams["density"] = mask.Density;
+        hparams["density"] = density;
         hparams["lottery_run"] = desc.RunName;
-        hparams["imported_from"] = new JsonObject { ["framework"] = "OpenLTH", ["folder"] = main, ["openlth_model_name"] = mapped.Model.OpenLthName };
+        hparams["imported_from"] = new JsonObject { ["framework"] = "OpenLTH", ["folder"] = main, ["openlth_model_name"] = names.OpenLthName };
         run.WriteJson(run.HparamsPath, hparams);
+    }
+
+    /// <summary>provenance.json of a level: one session whose outcome is the import.</summary>
+    private static void WriteLevelProvenance(RunFolder run, string main) =>
         run.WriteJson(run.ProvenancePath, new JsonObject
         {
             ["imported_from"] = main,
@@ -273,8 +309,6 @@ public static partial class OpenLthImport
                 ["host"] = Environment.MachineName,
             }),
         });
-        return new LevelResult(level, mask.Density, summary);
-    }
 
     /// <summary>A state dict of OpenLTH's, renamed to TicketLab's keys and checked against the model: the same keys, each of the same shape.</summary>
     private static Dictionary<string, Tensor> ReadState(string file, OpenLthModel names, TicketModel model)

@@ -203,27 +203,54 @@ public static class FigureRenderer
     {
         if (SansFont is not null) plot.Font.Set(SansFont);
         var axis = new XAxis(figure);
-        double Ty(double y) => figure.YPercent ? 100 * y : y;
         var palette = new ScottPlot.Palettes.Category10();
         int most = figure.Series.SelectMany(s => s.Replicates ?? []).DefaultIfEmpty(0).Max();
         bool countsDiffer = figure.Series.SelectMany(s => s.Replicates ?? []).Distinct().Count() > 1;
 
-        // Bands first so that every line is drawn on top of every band; each band light enough that
-        // two or three overlapping ones stay readable, with its edges in its line's colour.
+        // Plottables are drawn in the order they are added: bands under lines, rings and reference lines over them.
+        AddBands(plot, figure, axis, palette);
+        AddLines(plot, figure, axis, palette, countsDiffer);
+        bool ringed = AddRings(plot, figure, axis, palette, most, countsDiffer);
+        AddReferenceLines(plot, figure, palette);
+
+        plot.Title(figure.Title);
+        plot.XLabel(figure.XLabel);
+        plot.YLabel(figure.YLabel);
+
+        var ticks = axis.Ticks();
+        SetXTicks(plot, figure, axis, ticks);
+        plot.Axes.AutoScale();
+        SetXLimits(plot, figure, axis, ticks);
+        SetLegend(plot, figure, ringed, most);
+    }
+
+    /// <summary>Where a y value is drawn: percent axes plot 100 times the values.</summary>
+    private static double PlotY(Figure figure, double y) => figure.YPercent ? 100 * y : y;
+
+    /// <summary>
+    /// Bands first so that every line is drawn on top of every band; each band light enough that
+    /// two or three overlapping ones stay readable, with its edges in its line's colour.
+    /// </summary>
+    private static void AddBands(Plot plot, Figure figure, XAxis axis, IPalette palette)
+    {
         for (int i = 0; i < figure.Series.Count; i++)
         {
             var s = figure.Series[i];
             if (s.Low is null || s.High is null || s.X.Count == 0) continue;
-            var band = plot.Add.FillY(s.X.Select(axis.Of).ToArray(), s.Low.Select(Ty).ToArray(), s.High.Select(Ty).ToArray());
+            var band = plot.Add.FillY(s.X.Select(axis.Of).ToArray(), s.Low.Select(y => PlotY(figure, y)).ToArray(), s.High.Select(y => PlotY(figure, y)).ToArray());
             band.FillColor = palette.GetColor(i).WithAlpha(0.16);
             band.LineColor = palette.GetColor(i).WithAlpha(0.55);
             band.LineWidth = 0.8f;
             band.LegendText = "";
         }
+    }
+
+    private static void AddLines(Plot plot, Figure figure, XAxis axis, IPalette palette, bool countsDiffer)
+    {
         for (int i = 0; i < figure.Series.Count; i++)
         {
             var s = figure.Series[i];
-            var line = plot.Add.Scatter(s.X.Select(axis.Of).ToArray(), s.Y.Select(Ty).ToArray(), palette.GetColor(i));
+            var line = plot.Add.Scatter(s.X.Select(axis.Of).ToArray(), s.Y.Select(y => PlotY(figure, y)).ToArray(), palette.GetColor(i));
             line.LegendText = countsDiffer && s.Replicates is { Count: > 0 } counts ? $"{s.Label} ({CountText(counts)})" : s.Label;
             line.LineWidth = 2;
             line.MarkerSize = s.X.Count <= 40 ? 6 : 0;
@@ -239,7 +266,11 @@ public static class FigureRenderer
                 line.MarkerSize = s.X.Count <= 40 ? 7 : 0;
             }
         }
-        // Points that stand for fewer replicates than the figure's most are ringed.
+    }
+
+    /// <summary>Rings the points that stand for fewer replicates than the figure's most; true when it ringed any.</summary>
+    private static bool AddRings(Plot plot, Figure figure, XAxis axis, IPalette palette, int most, bool countsDiffer)
+    {
         bool ringed = false;
         for (int i = 0; i < figure.Series.Count; i++)
         {
@@ -247,34 +278,40 @@ public static class FigureRenderer
             if (s.Replicates is not { } counts || !countsDiffer) continue;
             var fewer = Enumerable.Range(0, s.X.Count).Where(k => counts[k] < most).ToArray();
             if (fewer.Length == 0) continue;
-            var rings = plot.Add.Markers(fewer.Select(k => axis.Of(s.X[k])).ToArray(), fewer.Select(k => Ty(s.Y[k])).ToArray(), MarkerShape.OpenCircle, 13, palette.GetColor(i));
+            var rings = plot.Add.Markers(fewer.Select(k => axis.Of(s.X[k])).ToArray(), fewer.Select(k => PlotY(figure, s.Y[k])).ToArray(), MarkerShape.OpenCircle, 13, palette.GetColor(i));
             rings.LegendText = "";
             ringed = true;
         }
+        return ringed;
+    }
+
+    /// <summary>Reference lines take the palette's colours after the series'.</summary>
+    private static void AddReferenceLines(Plot plot, Figure figure, IPalette palette)
+    {
         for (int i = 0; i < figure.ReferenceLines.Count; i++)
         {
             var r = figure.ReferenceLines[i];
-            var line = plot.Add.HorizontalLine(Ty(r.Y));
+            var line = plot.Add.HorizontalLine(PlotY(figure, r.Y));
             line.LegendText = r.Label;
             line.LineWidth = 1.5f;
             line.Color = palette.GetColor(figure.Series.Count + i).WithAlpha(0.7);
         }
+    }
 
-        plot.Title(figure.Title);
-        plot.XLabel(figure.XLabel);
-        plot.YLabel(figure.YLabel);
+    /// <summary>The figure's own ticks, or decades (with minor ticks on a log axis); none leaves ScottPlot's.</summary>
+    private static void SetXTicks(Plot plot, Figure figure, XAxis axis, IReadOnlyList<(double Value, string Label)>? ticks)
+    {
+        if (ticks is null) return;
+        var manual = new ScottPlot.TickGenerators.NumericManual();
+        foreach (var (value, label) in ticks) manual.AddMajor(axis.Place(value), label);
+        if (figure.LogX && figure.XTicks is null)
+            foreach (double minor in MinorDecadeTicks(ticks.Select(t => t.Value).ToArray())) manual.AddMinor(Math.Log10(minor));
+        plot.Axes.Bottom.TickGenerator = manual;
+    }
 
-        var ticks = axis.Ticks();
-        if (ticks is not null)
-        {
-            var manual = new ScottPlot.TickGenerators.NumericManual();
-            foreach (var (value, label) in ticks) manual.AddMajor(axis.Place(value), label);
-            if (figure.LogX && figure.XTicks is null)
-                foreach (double minor in MinorDecadeTicks(ticks.Select(t => t.Value).ToArray())) manual.AddMinor(Math.Log10(minor));
-            plot.Axes.Bottom.TickGenerator = manual;
-        }
-
-        plot.Axes.AutoScale();
+    /// <summary>After autoscaling: widens the x range to every tick, then reverses it if the figure asks.</summary>
+    private static void SetXLimits(Plot plot, Figure figure, XAxis axis, IReadOnlyList<(double Value, string Label)>? ticks)
+    {
         if (ticks is not null && ticks.Count > 0)
         {
             // Keep every requested tick inside the view.
@@ -291,7 +328,11 @@ public static class FigureRenderer
             var limits = plot.Axes.GetLimits();
             plot.Axes.SetLimitsX(Math.Max(limits.Left, limits.Right), Math.Min(limits.Left, limits.Right));
         }
+    }
 
+    /// <summary>A legend when there is more than one thing to tell apart (the ring explained too), else none.</summary>
+    private static void SetLegend(Plot plot, Figure figure, bool ringed, int most)
+    {
         if (figure.Series.Count > 1 || figure.ReferenceLines.Count > 0 || ringed)
         {
             if (ringed)

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using TicketLab.Foundations;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace TicketLab.Training;
@@ -56,76 +55,3 @@ public static class ModelState
 /// the optimizer (its momentum buffers included). Written atomically in one checksummed file.
 /// </summary>
 public sealed record CheckpointHeader(Step Step, int MetricRows, JsonObject CallbackState);
-
-public static class Checkpoint
-{
-    private const string Magic = "TLCHECKPOINT2";
-
-    public static void Save(string path, CheckpointHeader header, nn.Module model, OptimizerHelper optimizer) =>
-        AtomicFile.Write(path, stream =>
-        {
-            using (var magic = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) magic.Write(Magic);
-            Checksummed.Write(stream, body =>
-            {
-                using (var writer = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
-                {
-                    writer.Write(header.Step.Iteration);
-                    writer.Write(header.Step.IterationsPerEpoch);
-                    writer.Write(header.MetricRows);
-                    writer.Write(header.CallbackState.ToJsonString());
-                }
-                ModelState.Write(model, body);
-                using var optimizerWriter = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true);
-                OptimizerFactory.SaveState(optimizer, optimizerWriter);
-            });
-        });
-
-    /// <summary>
-    /// Restores model and optimizer and returns the header. The header must describe a step in
-    /// [<paramref name="first"/>, <paramref name="end"/>) of this run; anything else means the file
-    /// is not this run's checkpoint, and using it would give wrong weights.
-    /// </summary>
-    public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper optimizer, Step first, Step end)
-    {
-        try
-        {
-            using var stream = File.OpenRead(path);
-            using (var magic = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-                if (magic.ReadString() != Magic) throw new InvalidDataException("bad magic, or written by an older TicketLab");
-            return Checksummed.Read(stream, body =>
-            {
-                CheckpointHeader header;
-                using (var reader = new BinaryReader(body, System.Text.Encoding.UTF8, leaveOpen: true))
-                {
-                    var step = new Step(reader.ReadInt64(), reader.ReadInt32());
-                    int rows = reader.ReadInt32();
-                    var state = System.Text.Json.Nodes.JsonNode.Parse(reader.ReadString()) as JsonObject
-                        ?? throw new InvalidDataException("garbled header: callback state is not a JSON object");
-                    header = new CheckpointHeader(step, rows, state);
-                }
-                Validate(header, first, end);
-                var tensors = TensorFile.Read(body);
-                try { ModelState.Copy(model, tensors, path); }
-                finally { foreach (var t in tensors.Values) t.Dispose(); }
-                using var optimizerReader = new BinaryReader(body, System.Text.Encoding.UTF8, leaveOpen: true);
-                OptimizerFactory.LoadState(optimizer, optimizerReader);
-                return header;
-            });
-        }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException or FormatException
-                                      or System.Text.Json.JsonException or IOException)
-        {
-            throw new InvalidDataException($"{path}: unusable checkpoint ({e.Message}). Delete it to restart the run from its beginning.", e);
-        }
-    }
-
-    private static void Validate(CheckpointHeader header, Step first, Step end)
-    {
-        var step = header.Step;
-        if (step.IterationsPerEpoch != end.IterationsPerEpoch)
-            throw new InvalidDataException($"garbled header: written with {step.IterationsPerEpoch} iterations per epoch, the run has {end.IterationsPerEpoch}");
-        if (step.Iteration < first.Iteration || step.Iteration >= end.Iteration)
-            throw new InvalidDataException($"garbled header: step {step.Iteration} lies outside this run's steps {first.Iteration}..{end.Iteration - 1}");
-        if (header.MetricRows < 0) throw new InvalidDataException($"garbled header: {header.MetricRows} metric rows");
-    }
-}

@@ -1,65 +1,10 @@
 using System.Text.Json.Nodes;
+using TicketLab.Data;
 using TicketLab.Foundations;
 using TicketLab.Hyperparameters;
-using TicketLab.Models;
 using TicketLab.Store;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TicketLab.Training;
-
-/// <summary>Run-time choices that do not change the trained weights, so they are not hashed.</summary>
-/// <summary>
-/// The flags of a run that do not change its result, and so are not hashed: when to evaluate and
-/// which states to save. A hyperparameter record like the others, so its flags and help come from here.
-/// </summary>
-public sealed record RunHparams : Hyperparameters.IHparams
-{
-    [Hyperparameters.Hparam("Extra steps at which to evaluate on the test set, e.g. 100it,500it.")]
-    public StepSpec[] EvalSteps { get; init; } = [];
-
-    [Hyperparameters.Hparam("Also evaluate on the training set at each evaluation.")]
-    public bool EvalTrain { get; init; }
-
-    [Hyperparameters.Hparam("Do not evaluate at every epoch (only at --eval-steps and the end).")]
-    public bool NoEpochEval { get; init; }
-
-    [Hyperparameters.Hparam("Steps at which to save the weights (for rewinding), e.g. 500it,2ep.")]
-    public StepSpec[] SaveSteps { get; init; } = [];
-
-    public void Validate() { }
-
-    public RunOptions ToRunOptions() => new()
-    {
-        EvaluateEveryEpoch = !NoEpochEval, EvaluateSteps = EvalSteps, EvaluateTrainSet = EvalTrain, SaveSteps = SaveSteps,
-    };
-}
-
-public sealed record RunOptions
-{
-    /// <summary>Evaluate on the test set at each epoch start (and always at the end).</summary>
-    public bool EvaluateEveryEpoch { get; init; } = true;
-    /// <summary>Extra steps at which to evaluate on the test set.</summary>
-    public StepSpec[] EvaluateSteps { get; init; } = [];
-    /// <summary>Also evaluate on the training set whenever the test set is evaluated.</summary>
-    public bool EvaluateTrainSet { get; init; }
-    /// <summary>Steps at which to save the weights (states to rewind to). Step 0 and the end are always saved.</summary>
-    public StepSpec[] SaveSteps { get; init; } = [];
-    /// <summary>Stop at this step instead of the end of the recipe; the learning-rate schedule still follows the whole recipe.</summary>
-    public StepSpec? StopAt { get; init; }
-}
-
-/// <summary>
-/// Where training starts when it is not a fresh initialization: given weights (a rewound
-/// ticket), a step to continue the schedule and data order from, and a constraint re-applied
-/// after every optimizer step (a pruning mask).
-/// </summary>
-public sealed record TrainingStart
-{
-    public IReadOnlyDictionary<string, Tensor>? InitialState { get; init; }
-    public StepSpec StartStep { get; init; }
-    public Func<TicketModel, IParameterConstraint>? Constraint { get; init; }
-}
 
 /// <summary>
 /// Trains one run into its folder: skips it if finished, resumes it from its checkpoint if
@@ -84,16 +29,45 @@ public static class TrainingRunner
 
         // Data first: a run that cannot start leaves nothing in the store.
         var (train, test) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
-        using var runLock = context.WaitForLocks
-            ? RunLock.AcquireWaiting(folder.Path, context.Cancellation, holder => context.Log.WriteLine($"Waiting: {holder}."))
-                ?? throw new OperationCanceledException(context.Cancellation)
-            : RunLock.Acquire(folder.Path);
+        using var runLock = AcquireLock(folder, context);
         if (TrainingSummary.Read(folder) is { } doneMeanwhile) return doneMeanwhile;
 
         using var setup = TrainingSetup.Create(desc, replicate, train, context.Device, start, options.StopAt);
-        var (model, optimizer, perEpoch, origin, end) = (setup.Model, setup.Optimizer, setup.IterationsPerEpoch, setup.Origin, setup.End);
-
         var dataFiles = train.Files.Concat(test.Files).DistinctBy(f => f.Path).ToArray();
+        WriteHparams(folder, desc, replicate, dataFiles, extraHparams);
+        foreach (var file in context.Data.NotYetAnnounced(dataFiles)) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
+
+        var trainingMetrics = new TrainingMetricsCallback();
+        IResumableCallback[] resumables = [trainingMetrics];
+        var (first, keepRows) = Resume(folder, setup, resumables, context);
+
+        using var metrics = new MetricsLog(folder.MetricsPath);
+        metrics.Open(keepRows);
+        trainingMetrics.Log = metrics;
+
+        var (callbacks, testEvaluation, timing) = BuildCallbacks(folder, options, context, setup, train, test, metrics, resumables, trainingMetrics);
+        var loop = setup.Loop(desc.Training, callbacks);
+        var provenance = Provenance.Begin(folder, context.Device, dataFiles, first);
+        var divergence = RunLoop(loop, first, setup.End, context, provenance);
+
+        var summary = Summarize(folder, setup, metrics, testEvaluation, timing, divergence);
+        folder.WriteJson(folder.SummaryPath, summary.ToJson());
+        // A diverged run keeps its checkpoint (the last finite weights' state) for inspection.
+        if (divergence is null) File.Delete(folder.CheckpointPath);
+        provenance.End(divergence is null ? "finished" : "diverged", summary.Iterations);
+        return summary;
+    }
+
+    /// <summary>The run's lock: waited for when the context says so (a cancelled wait throws), else taken or refused at once.</summary>
+    private static RunLock AcquireLock(RunFolder folder, RunContext context) =>
+        context.WaitForLocks
+            ? RunLock.AcquireWaiting(folder.Path, context.Cancellation, holder => context.Log.WriteLine($"Waiting: {holder}."))
+                ?? throw new OperationCanceledException(context.Cancellation)
+            : RunLock.Acquire(folder.Path);
+
+    /// <summary>hparams.json: the description, the seeds it resolves to, the data files (by hash) and the caller's extra entries.</summary>
+    private static void WriteHparams(RunFolder folder, TrainingDesc desc, int replicate, DataFile[] dataFiles, JsonObject? extraHparams)
+    {
         var hparams = desc.ToJson();
         hparams["replicate"] = replicate;
         hparams["model_init_seed"] = ModelSeed(desc, replicate);
@@ -103,26 +77,37 @@ public static class TrainingRunner
         if (extraHparams is not null)
             foreach (var (key, value) in extraHparams) hparams[key] = value?.DeepClone();
         folder.WriteJson(folder.HparamsPath, hparams);
-        foreach (var file in context.Data.NotYetAnnounced(dataFiles)) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
+    }
 
-        Step first = origin;
-
-        var trainingMetrics = new TrainingMetricsCallback();
-        IResumableCallback[] resumables = [trainingMetrics];
+    /// <summary>
+    /// Where training continues: the run's origin, or the step of an interrupted run's checkpoint, whose
+    /// model, optimizer and callback state it restores; and how many metric rows to keep from before then.
+    /// </summary>
+    private static (Step First, int KeepRows) Resume(RunFolder folder, TrainingSetup setup, IResumableCallback[] resumables, RunContext context)
+    {
+        Step first = setup.Origin;
         int keepRows = 0;
         if (File.Exists(folder.CheckpointPath))
         {
-            var header = Checkpoint.Load(folder.CheckpointPath, model, optimizer, origin, end);
+            var header = Checkpoint.Load(folder.CheckpointPath, setup.Model, setup.Optimizer, setup.Origin, setup.End);
             first = header.Step;
             keepRows = header.MetricRows;
             CheckpointCallback.Restore(header, resumables);
             context.Log.WriteLine($"Resuming {folder.Path} from step {first} (iteration {first.Iteration}).");
         }
+        return (first, keepRows);
+    }
 
-        using var metrics = new MetricsLog(folder.MetricsPath);
-        metrics.Open(keepRows);
-        trainingMetrics.Log = metrics;
-
+    /// <summary>
+    /// The callbacks of a run, in the order they run, with the two whose results the summary reads:
+    /// the test-set evaluation and the timing.
+    /// </summary>
+    private static (List<ITrainingCallback> All, EvaluationCallback TestEvaluation, TimingCallback Timing) BuildCallbacks(RunFolder folder,
+        RunOptions options, RunContext context, TrainingSetup setup, ImageDataset train, ImageDataset test, MetricsLog metrics,
+        IResumableCallback[] resumables, TrainingMetricsCallback trainingMetrics)
+    {
+        int perEpoch = setup.IterationsPerEpoch;
+        var origin = setup.Origin;
         var evaluateWhen = options.EvaluateEveryEpoch ? When.EveryEpoch : (_ => false);
         // With per-epoch evaluation the starting point is evaluated too: for a rewound ticket it is the accuracy before retraining.
         var extraEvaluations = options.EvaluateSteps.Select(s => s.ToStep(perEpoch));
@@ -140,13 +125,15 @@ public static class TrainingRunner
         callbacks.Add(trainingMetrics);
         callbacks.AddRange(context.Observers(folder, metrics));
         callbacks.Add(timing);
+        return (callbacks, testEvaluation, timing);
+    }
 
-        var loop = setup.Loop(desc.Training, callbacks);
-        var provenance = Provenance.Begin(folder, context.Device, dataFiles, first);
-        Divergence? divergence;
+    /// <summary>Runs the loop; a run that throws is recorded in provenance.json as interrupted (cancelled) or failed.</summary>
+    private static Divergence? RunLoop(TrainingLoop loop, Step first, Step end, RunContext context, Provenance provenance)
+    {
         try
         {
-            divergence = loop.Run(first, end, context.Cancellation);
+            return loop.Run(first, end, context.Cancellation);
         }
         catch (OperationCanceledException)
         {
@@ -158,19 +145,24 @@ public static class TrainingRunner
             provenance.End("failed", null);
             throw;
         }
+    }
 
+    /// <summary>The summary of a finished or diverged run; a diverged run has no final accuracy or loss (NaN).</summary>
+    private static TrainingSummary Summarize(RunFolder folder, TrainingSetup setup, MetricsLog metrics, EvaluationCallback testEvaluation,
+        TimingCallback timing, Divergence? divergence)
+    {
         var testAccuracies = metrics.Rows.Where(r => r.Name == "test_accuracy").ToArray();
         var best = testAccuracies.Length > 0 ? testAccuracies.MaxBy(r => r.Value) : new MetricRow("test_accuracy", 0, double.NaN);
         var final = divergence is null ? testEvaluation.Last!.Value : new EvaluationResult(double.NaN, double.NaN, 0);
-        var summary = new TrainingSummary
+        return new TrainingSummary
         {
             Folder = folder.Path,
             FinalTestAccuracy = final.Accuracy,
             FinalTestLoss = final.Loss,
             BestTestAccuracy = best.Value,
             BestTestAccuracyStep = best.Step,
-            Iterations = divergence?.Step.Iteration ?? end.Iteration,
-            IterationsPerEpoch = perEpoch,
+            Iterations = divergence?.Step.Iteration ?? setup.End.Iteration,
+            IterationsPerEpoch = setup.IterationsPerEpoch,
             SecondsPerEpoch = timing.SecondsPerEpoch,
             MedianEpochSeconds = timing.MedianEpochSeconds,
             ImagesPerSecond = timing.ImagesPerSecond,
@@ -178,10 +170,5 @@ public static class TrainingRunner
             DivergedAtStep = divergence?.Step.Iteration,
             DivergenceCause = divergence?.Cause,
         };
-        folder.WriteJson(folder.SummaryPath, summary.ToJson());
-        // A diverged run keeps its checkpoint (the last finite weights' state) for inspection.
-        if (divergence is null) File.Delete(folder.CheckpointPath);
-        provenance.End(divergence is null ? "finished" : "diverged", summary.Iterations);
-        return summary;
     }
 }
