@@ -605,6 +605,10 @@ class Store:
                 for file in sorted(os.listdir(analysis_folder)):
                     if _LEVEL.match(file[: -len(".json")] if file.endswith(".json") else ""):
                         data = _json.read_object(os.path.join(analysis_folder, file))
+                        # A registered analysis stores {"analysis", "hparams", ..., "result"}; comparisons
+                        # written before compare was one are the result itself.
+                        if isinstance(data, dict) and isinstance(data.get("result"), dict):
+                            data = data["result"]
                         if data is not None and "pairs" in data:  # earlier ticket-vs-dense comparisons lack pairs
                             yield name, replicate, entry, os.path.join(analysis_folder, file), data
 
