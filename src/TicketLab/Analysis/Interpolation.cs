@@ -60,6 +60,12 @@ public sealed record InterpolationCurve(IReadOnlyList<InterpolationPoint> Points
     /// <summary>Frankle et al. (2020) call two networks linearly connected (training stable) under a 2-point error barrier.</summary>
     public const double StabilityThreshold = 0.02;
 
+    /// <summary>Barrier thresholds are fractions of the test set (0.02, not 2): refuses others, naming the flag.</summary>
+    public static void RequireThreshold(double value, string flag)
+    {
+        if (!(value > 0 && value < 1)) throw new HparamException(flag, $"must be a fraction in (0, 1), got {value}.");
+    }
+
     /// <summary>max over a of error(a), minus the mean of the two endpoint errors.</summary>
     public double ErrorBarrier => Barrier(Points.Select(p => p.TestError).ToArray());
     public double LossBarrier => Barrier(Points.Select(p => p.TestLoss).ToArray());

@@ -2,11 +2,7 @@ using System.Text.Json.Nodes;
 using TicketLab.Foundations;
 using TicketLab.Hyperparameters;
 using TicketLab.Lottery;
-using TicketLab.Pruning;
-using TicketLab.Store;
 using TicketLab.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TicketLab.Analysis;
 

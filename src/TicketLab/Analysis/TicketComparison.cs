@@ -139,7 +139,7 @@ public sealed record ComparisonOptions : IHparams
     {
         Interpolation.Validate();
         PruningSolution.Validate();
-        if (!(BasinThreshold > 0 && BasinThreshold < 1)) throw new HparamException("--basin-threshold", $"must be a fraction in (0, 1), got {BasinThreshold}.");
+        InterpolationCurve.RequireThreshold(BasinThreshold, "--basin-threshold");
     }
 }
 

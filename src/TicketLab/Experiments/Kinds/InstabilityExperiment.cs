@@ -162,12 +162,6 @@ public sealed record InstabilityHparams : IHparams
     {
         Interpolation.Validate();
         if (Level is < 0) throw new HparamException("--level", $"must not be negative, got {Level}.");
-        RequireFraction(StabilityThreshold, "--stability-threshold");
-    }
-
-    /// <summary>Thresholds are fractions of the test set: 0.02, not 2.</summary>
-    public static void RequireFraction(double value, string flag)
-    {
-        if (!(value > 0 && value < 1)) throw new HparamException(flag, $"must be a fraction in (0, 1), got {value}.");
+        InterpolationCurve.RequireThreshold(StabilityThreshold, "--stability-threshold");
     }
 }

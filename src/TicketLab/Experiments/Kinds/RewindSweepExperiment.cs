@@ -147,6 +147,6 @@ public sealed record RewindSweepHparams : IHparams
         if (Steps.Length == 0) throw new HparamException("--steps", "give at least one start step, e.g. 0it,1ep.");
         if (Replicates < 1) throw new HparamException("--replicates", $"must be at least 1, got {Replicates}.");
         Interpolation.Validate();
-        InstabilityHparams.RequireFraction(StabilityThreshold, "--stability-threshold");
+        InterpolationCurve.RequireThreshold(StabilityThreshold, "--stability-threshold");
     }
 }

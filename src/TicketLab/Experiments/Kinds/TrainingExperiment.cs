@@ -42,14 +42,8 @@ public class TrainingExperiment : ExperimentKind<NoHparams>
                 notes.Add(string.Create(Invariant, $"{summary.SecondsPerEpoch:F2} s per epoch (evaluation included), {summary.ImagesPerSecond:N0} training images/s."));
         }
         // A diverged run is recorded, and ends with its own exit code.
-        string[] errors = summary.Diverged ? [DivergenceMessage(summary)] : [];
+        string[] errors = summary.Diverged ? [new RunDivergedException(summary, "The run").Message] : [];
         return new ExperimentOutcome(desc.RunName) { Notes = notes, Json = json, Errors = errors, ExitCode = errors.Length > 0 ? ExperimentOutcome.Diverged : 0 };
-    }
-
-    private static string DivergenceMessage(TrainingSummary summary)
-    {
-        try { summary.RequireConverged("The run"); return ""; }
-        catch (RunDivergedException e) { return e.Message; }
     }
 
     protected override ListEntry ListReplicate(string experiment, int? replicate, RunFolder folder)
