@@ -52,6 +52,7 @@ public static class CliApp
         root.Subcommands.Add(AnalyzeCommand.CreateFor(LevelAnalysisRegistry.Get("compare"), environment, defaults));
         root.Subcommands.Add(ReportCommand.Create(environment));
         root.Subcommands.Add(ListCommand.Create(environment));
+        root.Subcommands.Add(ResultsCommand.Create(environment));
         root.Subcommands.Add(InteropCommands.Export(environment));
         root.Subcommands.Add(InteropCommands.Import(environment));
         root.Subcommands.Add(StudyCommand.Create(environment));

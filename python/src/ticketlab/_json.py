@@ -1,6 +1,6 @@
 """JSON helpers: flattening hyperparameters into dotted columns, and TicketLab's branch labels.
 
-A branch's series label (``retrain (data_order_seed=2000004)``) is built as
+A branch's series label (``retrain (retrain_lr=0.05)``; the noise floor's ``retrain (data_order_seed=2000003+replicate)``) is built as
 ``LotteryTable.BranchLabel`` builds it, from the JSON text of the values, so numbers are kept as
 written in the file (``1E-05`` stays ``1E-05``).
 """
@@ -140,10 +140,22 @@ def branch_label(run_folder: str) -> str:
             continue
         reference = ticket.get(key) if isinstance(ticket, dict) else None
         if isinstance(value, dict) and isinstance(reference, dict):
-            changed.extend(f"{k}={_label_text(v)}" for k, v in value.items() if not deep_equal(reference.get(k), v))
+            changed.extend(f"{k}={_group_text(run_folder, name, k, v)}" for k, v in value.items() if not deep_equal(reference.get(k), v))
         else:
             changed.append(f"{key}={_label_text(value)}")
     return f"{name} ({', '.join(changed)})" if changed else name
+
+
+NOISE_FLOOR_SEED_BASE = 2_000_003  # RetrainHparams.NoiseFloorSeedBase
+
+
+def _group_text(run_folder: str, branch: str, key: str, value: Any) -> str:
+    """A retrain's noise-floor seed (2000003 + replicate) reads as its rule, the same in every replicate."""
+    replicate_folder = os.path.basename(os.path.dirname(os.path.dirname(os.path.normpath(run_folder))))
+    number = replicate_folder[len("replicate_"):] if replicate_folder.startswith("replicate_") else ""
+    if branch == "retrain" and key == "data_order_seed" and number.isdigit() and str(value) == str(NOISE_FLOOR_SEED_BASE + int(number)):
+        return f"{NOISE_FLOOR_SEED_BASE}+replicate"
+    return _label_text(value)
 
 
 def _label_text(value: Any) -> str:

@@ -10,7 +10,7 @@ using TicketLab.Store;
 namespace TicketLab.Cli.Commands;
 
 /// <summary>
-/// <c>ticketlab list</c>: the experiments in the store, a row per replicate, read by each experiment's
+/// <c>ticketlab list</c>: the experiments in the store, a row per replicate (and per lottery level), read by each experiment's
 /// kind, with the hyperparameters that tell each from the others of its kind (<c>differs</c>).
 /// </summary>
 internal static class ListCommand
@@ -25,7 +25,7 @@ internal static class ListCommand
             var store = ExperimentStore.Resolve(result.GetValue(root));
             var output = new Output(environment.Stdout, environment.Stderr, result.GetValue(json), quiet: true, environment.Interactive);
             var rows = new JsonArray();
-            var table = new Table().AddColumns("experiment", "replicate", "state", "model", "dataset", "differs", "final test acc", "best test acc", "detail");
+            var table = new Table().AddColumns("experiment", "replicate", "level", "state", "model", "dataset", "differs", "final test acc", "best test acc", "detail");
             var experiments = ExperimentRegistry.Experiments(store).ToArray();
             var differences = Differences(experiments);
             foreach (var experiment in experiments)
@@ -34,12 +34,14 @@ internal static class ListCommand
                     var differs = differences[experiment.Name];
                     // One unreadable run is reported and skipped over; it never hides the others.
                     if (entry.Problem is { } problem) environment.Stderr.WriteLine($"warning: {problem}");
-                    table.AddRow(Markup.Escape(entry.Experiment), entry.Replicate?.ToString(CultureInfo.InvariantCulture) ?? "-", StateName(entry.State),
+                    table.AddRow(Markup.Escape(entry.Experiment), entry.Replicate?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                        entry.Level?.ToString(CultureInfo.InvariantCulture) ?? "-", StateName(entry.State),
                         Markup.Escape(entry.Model), Markup.Escape(entry.Dataset), Markup.Escape(differs.Count > 0 ? HparamDifferences.Label(differs) : "-"),
                         Percent(entry.Summary?.FinalTestAccuracy), Percent(entry.Summary?.BestTestAccuracy), Markup.Escape(entry.Detail));
                     rows.Add(new JsonObject
                     {
-                        ["experiment"] = entry.Experiment, ["kind"] = entry.Kind, ["replicate"] = entry.Replicate, ["state"] = StateName(entry.State),
+                        ["experiment"] = entry.Experiment, ["kind"] = entry.Kind, ["replicate"] = entry.Replicate, ["level"] = entry.Level,
+                        ["imported"] = entry.Imported, ["state"] = StateName(entry.State),
                         ["detail"] = entry.Detail, ["path"] = entry.Path, ["model"] = entry.Model, ["dataset"] = entry.Dataset,
                         ["differs"] = new JsonObject(differs.Select(d => KeyValuePair.Create(d.Path, d.Absent ? null : d.Value?.DeepClone()))),
                         ["summary"] = entry.Summary?.ToJson(), ["problem"] = entry.Problem,

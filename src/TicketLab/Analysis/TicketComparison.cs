@@ -154,7 +154,7 @@ public static class TicketComparison
     public const string TP = "T-P", RP = "R-P", TT2 = "T-T2", TD = "T-D", RD = "R-D";
 
     /// <summary>Data-order seed of the second ticket: distinct from the lottery's own (the replicate number).</summary>
-    public static int SecondTicketSeed(int replicate) => 2_000_003 + replicate;
+    public static int SecondTicketSeed(int replicate) => RetrainHparams.NoiseFloorSeed(replicate);
 
     private sealed record Endpoints(ComparedNetwork Network, Dictionary<string, Tensor> Start, Dictionary<string, Tensor> End, double TestAccuracy);
 

@@ -18,6 +18,10 @@ public sealed record ListEntry(string Experiment, string Kind, int? Replicate, E
     public TrainingSummary? Summary { get; init; }
     /// <summary>Why the entry could not be read, when <see cref="State"/> is <see cref="ExperimentState.Unreadable"/>.</summary>
     public string? Problem { get; init; }
+    /// <summary>The lottery level a row stands for (null: the whole replicate).</summary>
+    public int? Level { get; init; }
+    /// <summary>Whether the run was imported (from OpenLTH) rather than trained by TicketLab.</summary>
+    public bool Imported { get; init; }
 }
 
 /// <summary>What a report may be asked for beyond the experiment itself.</summary>
@@ -106,20 +110,25 @@ public abstract class ExperimentKind
         if (StoredAsFile) return [Guarded(name, null, path, () => ListFile(name, path))];
         return Directory.EnumerateDirectories(path, "replicate_*").Order()
             .Select(folder => (Folder: folder, Number: ExperimentStore.ReplicateNumber(folder)))
-            .Select(r => Guarded(name, r.Number, r.Folder, () => ListReplicate(name, r.Number, new RunFolder(r.Folder))))
+            .SelectMany(r => Guarded(name, r.Number, r.Folder, () => ListReplicateRows(name, r.Number, new RunFolder(r.Folder))))
             .ToArray();
     }
 
-    private ListEntry Guarded(string name, int? replicate, string path, Func<ListEntry> read)
+    private IReadOnlyList<ListEntry> Guarded(string name, int? replicate, string path, Func<IEnumerable<ListEntry>> read)
     {
-        try { return read(); }
+        try { return read().ToArray(); }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
         {
-            return new ListEntry(name, Name, replicate, ExperimentState.Unreadable, "unreadable", path) { Problem = e.Message };
+            return [new ListEntry(name, Name, replicate, ExperimentState.Unreadable, "unreadable", path) { Problem = e.Message }];
         }
     }
 
+    private ListEntry Guarded(string name, int? replicate, string path, Func<ListEntry> read) => Guarded(name, replicate, path, () => [read()])[0];
+
     protected virtual ListEntry ListReplicate(string experiment, int? replicate, RunFolder folder) => throw new NotSupportedException();
+
+    /// <summary>The rows of one replicate: by default its one row; a lottery run adds a row per level.</summary>
+    protected virtual IEnumerable<ListEntry> ListReplicateRows(string experiment, int? replicate, RunFolder folder) => [ListReplicate(experiment, replicate, folder)];
     protected virtual ListEntry ListFile(string experiment, string path) => throw new NotSupportedException();
 
     /// <summary>The report of a stored experiment: figures, tables and its hyperparameters.</summary>

@@ -131,13 +131,23 @@ public sealed record LotteryTable(string RunName, IReadOnlyList<int> Replicates,
         {
             if (defaults.TryGetPropertyValue(key, out var d) && JsonNode.DeepEquals(d, value)) continue;
             if (value is JsonObject group && ticket?[key] is JsonObject reference)
-                changed.AddRange(group.Where(p => !JsonNode.DeepEquals(reference[p.Key], p.Value)).Select(p => $"{p.Key}={Text(p.Value)}"));
+                changed.AddRange(group.Where(p => !JsonNode.DeepEquals(reference[p.Key], p.Value)).Select(p => $"{p.Key}={GroupText(run, name, p.Key, p.Value)}"));
             else changed.Add($"{key}={Text(value)}");
         }
         return changed.Count == 0 ? name : $"{name} ({string.Join(", ", changed)})";
     }
 
     private static string Text(JsonNode? value) => value?.ToJsonString().Trim('"') ?? "none";
+
+    /// <summary>A retrain's noise-floor seed reads as its rule (<c>2000003+replicate</c>), the same in every replicate; other values as stored.</summary>
+    private static string GroupText(RunFolder run, string branch, string key, JsonNode? value)
+    {
+        int? replicate = Store.ExperimentStore.ReplicateNumber(Path.GetDirectoryName(Path.GetDirectoryName(run.Path)!)!);
+        return branch == "retrain" && key == "data_order_seed" && replicate is { } r && value is JsonValue v && v.TryGetValue(out int seed)
+            && seed == Branches.RetrainHparams.NoiseFloorSeed(r)
+            ? $"{Branches.RetrainHparams.NoiseFloorSeedBase}+replicate"
+            : Text(value);
+    }
 
     /// <summary>
     /// The table as flat rows for pandas and jq: one row per level and series, with the replicate

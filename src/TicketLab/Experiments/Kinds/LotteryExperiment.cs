@@ -172,11 +172,39 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
             : $"{finished}/{levels.Length} levels finished{(running ? ", running" : "")}";
         if (branches.Length > 0) detail += $"; branches: {string.Join(", ", branches)}";
         if (analyses.Length > 0) detail += $"; analyses: {string.Join(", ", analyses)}";
+        bool imported = IsImported(folder);
+        if (imported) detail += "; imported from OpenLTH";
         return new ListEntry(experiment, Name, replicate, state, detail, folder.Path)
         {
             Model = Field(desc, "model", "model_name"), Dataset = Field(desc, "dataset", "dataset_name"),
-            Summary = summaries.LastOrDefault(s => s is { Diverged: false }),
+            Summary = summaries.LastOrDefault(s => s is { Diverged: false }), Imported = imported,
         };
+    }
+
+    private static bool IsImported(RunFolder replicate) => ReadObject(Path.Combine(replicate.Path, "lottery.json"))?["imported_from"] is not null;
+
+    /// <summary>The replicate's row, then a row per level: its state, weights remaining, accuracies and the branches run on it.</summary>
+    protected override IEnumerable<ListEntry> ListReplicateRows(string experiment, int? replicate, RunFolder folder)
+    {
+        var whole = ListReplicate(experiment, replicate, folder);
+        yield return whole;
+        var layout = new LotteryLayout(folder.Path);
+        foreach (int level in layout.Levels())
+        {
+            var run = layout.Main(level);
+            double? fraction = LotteryTable.FractionRemaining(layout.MaskSummaryPath(level));
+            var branches = Directory.EnumerateDirectories(layout.LevelFolder(level)).Select(Path.GetFileName).Where(n => n != "main")
+                .Select(n => n![..n!.LastIndexOf('_')]).Distinct().Order(StringComparer.Ordinal).ToArray();
+            var summary = TrainingSummary.Read(run);
+            string detail = (fraction is { } f ? string.Create(Invariant, $"{100 * f:F1}% of weights remain") : "weights remaining unknown")
+                + (summary is { Diverged: true } ? $"; {summary.DivergenceText}" : "")
+                + (branches.Length > 0 ? $"; branches: {string.Join(", ", branches)}" : "")
+                + (whole.Imported ? "; imported from OpenLTH" : "");
+            yield return new ListEntry(experiment, Name, replicate, StateOf(run), detail, run.Path)
+            {
+                Level = level, Model = whole.Model, Dataset = whole.Dataset, Summary = summary is { Diverged: false } ? summary : null, Imported = whole.Imported,
+            };
+        }
     }
 
     public override JsonObject? Hyperparameters(ExperimentRef experiment) =>

@@ -11,6 +11,14 @@ namespace TicketLab.Lottery.Branches;
 /// </summary>
 public sealed record RetrainHparams : IHparams
 {
+    /// <summary>
+    /// The data-order seed a replicate's noise-floor retrain uses (the comparison's second ticket T2):
+    /// distinct from the lottery's own (the replicate number). Series labels show it as
+    /// <c>2000003+replicate</c>, so the noise floor of every replicate is one series.
+    /// </summary>
+    public static int NoiseFloorSeed(int replicate) => NoiseFloorSeedBase + replicate;
+    public const int NoiseFloorSeedBase = 2_000_003;
+
     [Hparam("Take the training recipe of this preset (then apply the --retrain-* flags).")]
     public string? RetrainPreset { get; init; }
 
