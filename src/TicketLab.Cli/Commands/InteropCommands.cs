@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using TicketLab.Cli.Display;
 using TicketLab.Data;
 using TicketLab.Hyperparameters;
 using TicketLab.Interop;
@@ -96,6 +97,7 @@ internal static class InteropCommands
                         $"  replicate {replicate.Replicate}, level {level.Level}: {100 * level.Density:F1}% of prunable weights remain, test accuracy {level.Summary.FinalTestAccuracy:P2}"));
             }
             foreach (var note in imported.Notes) stdout.WriteLine($"note: {note}");
+            TrainingCommandSupport.WriteResults(new Output(stdout, environment.Stderr, json: false, quiet: true, environment.Interactive), store, imported.Desc.RunName);
             stdout.WriteLine($"These flags name it: {ShellLine(imported.Flags)}");
             stdout.WriteLine("Continue it with, for instance:");
             foreach (var next in NextCommands(imported, store, result.GetValue(root) is not null, result.GetValue(dataDir)))

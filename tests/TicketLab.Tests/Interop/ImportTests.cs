@@ -77,6 +77,16 @@ public sealed class ImportTests : IDisposable
             Assert.Equal(summary.FinalTestAccuracy, Evaluator.Evaluate(model, test).Accuracy);
         }
 
+        // results.csv, as every command writes it: one row per number, the final test accuracy of each level among them.
+        string resultsCsv = Path.Combine(store, run, "results.csv");
+        Assert.Contains($"Results (one number a row): {resultsCsv}", output);
+        var rows = File.ReadAllLines(resultsCsv).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(TicketLab.Experiments.ExperimentResults.Header, rows[0]);
+        var accuracies = rows.Skip(1).Where(r => r[7] == "final_test_accuracy").ToArray();
+        Assert.Equal(["0", "1", "2"], accuracies.Select(r => r[3]));
+        Assert.All(accuracies, r => Assert.Equal((run, "lottery", "1", "ticket"), (r[0], r[1], r[2], r[5])));
+        Assert.Equal(TrainingSummary.Read(layout.Main(2))!.FinalTestAccuracy, double.Parse(accuracies[2][8], System.Globalization.CultureInfo.InvariantCulture));
+
         // The commands it prints go on from the run, run as printed: they carry the --root and --data-dir the import was
         // given (the test's own folders, where no command looks unless told).
         string[][] printed = output.Split('\n').SkipWhile(l => l != "Continue it with, for instance:").Skip(1)
