@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using TicketLab.Cli.Display;
 using TicketLab.Data;
 using TicketLab.Hyperparameters;
 using TicketLab.Interop;
@@ -96,12 +97,34 @@ internal static class InteropCommands
                         $"  replicate {replicate.Replicate}, level {level.Level}: {100 * level.Density:F1}% of prunable weights remain, test accuracy {level.Summary.FinalTestAccuracy:P2}"));
             }
             foreach (var note in imported.Notes) stdout.WriteLine($"note: {note}");
-            string flags = string.Join(" ", imported.Flags);
-            string rootFlag = result.GetValue(root) is { } r ? $" --root {r}" : "";
-            stdout.WriteLine($"These flags name it: {flags}");
-            stdout.WriteLine($"For instance: ticketlab instability --level 1 {flags}{rootFlag}; ticketlab report {imported.Desc.RunName}{rootFlag}");
+            TrainingCommandSupport.WriteResults(new Output(stdout, environment.Stderr, json: false, quiet: true, environment.Interactive), store, imported.Desc.RunName);
+            stdout.WriteLine($"These flags name it: {ShellLine(imported.Flags)}");
+            stdout.WriteLine("Continue it with, for instance:");
+            foreach (var next in NextCommands(imported, store, result.GetValue(root) is not null, result.GetValue(dataDir)))
+                stdout.WriteLine($"  {ShellLine(next)}");
             return 0;
         }));
         return new Command("import", "Bring runs of other frameworks into the store.") { openlth };
     }
+
+    /// <summary>
+    /// Commands that go on from an imported run, with the store and data folders the import was given
+    /// (and only those), so that they find what the import found: a report, an instability analysis of
+    /// a pruned level, and IMP one level past the last one imported.
+    /// </summary>
+    private static IEnumerable<string[]> NextCommands(ImportResult imported, ExperimentStore store, bool rootGiven, string? dataDir)
+    {
+        string[] rootFlag = rootGiven ? ["--root", store.Root] : [];
+        string[] dataFlag = dataDir is null ? [] : ["--data-dir", Path.GetFullPath(dataDir)];
+        var first = imported.Replicates.OrderBy(r => r.Replicate).FirstOrDefault(r => r.Levels.Count > 0);
+        int last = first?.Levels.Max(l => l.Level) ?? 0;
+        string[] replicateFlag = first is null || first.Replicate == 1 ? [] : ["--replicate", first.Replicate.ToString(CultureInfo.InvariantCulture)];
+        yield return ["ticketlab", "report", imported.Desc.RunName, .. rootFlag];
+        if (last >= 1) yield return ["ticketlab", "instability", "--level", "1", .. imported.Flags, .. replicateFlag, .. rootFlag, .. dataFlag];
+        yield return ["ticketlab", "lottery", "--levels", (last + 1).ToString(CultureInfo.InvariantCulture), .. imported.Flags, .. replicateFlag, .. rootFlag, .. dataFlag];
+    }
+
+    /// <summary>Arguments as a POSIX shell reads them back: words of plain characters as they are, others in single quotes.</summary>
+    private static string ShellLine(IEnumerable<string> args) => string.Join(" ", args.Select(a =>
+        a.Length > 0 && a.All(c => char.IsAsciiLetterOrDigit(c) || "-_./,:=+@%".Contains(c)) ? a : "'" + a.Replace("'", "'\\''") + "'"));
 }

@@ -153,14 +153,17 @@ public sealed class DataLocator
                     ? $"{best.Folder} lacks {string.Join(", ", best.Missing)}"
                     : $"holds no {info.Name} files";
             return new DatasetNotFoundException(info.Name, folders,
-                $"--data-dir {root}: {state}; it is the only place looked at when given. Put {string.Join(", ", info.AllFiles)}{gz} there "
-                + $"(or in a sub-folder {string.Join(" or ", info.SubFolders)}), add --download to fetch them there, or leave --data-dir out.");
+                $"--data-dir {root}: {state}; it is the only place looked at when given (looked in {string.Join(", ", folders)}). "
+                + $"Put {string.Join(", ", info.AllFiles)}{gz} there (or in a sub-folder {string.Join(" or ", info.SubFolders)}), "
+                + "pass --data-dir the folder that holds them, add --download to fetch them there, or leave --data-dir out.");
         }
 
-        // The first line stands alone (the CLI prints only it): what is missing and every way to fix it.
+        // The first line stands alone (the CLI prints only it): every folder looked in and every way to fix it.
         var package = info.SystemPackage is null ? "" : $", or apt-get install {info.SystemPackage}";
         var message = new StringBuilder()
-            .Append($"Dataset '{info.Name}' ({info.DisplayName}) not found in {folders.Count} folders. Pass --data-dir DIR, set {DataEnvironmentVariable}=DIR, add --download{package}.\n")
+            .Append($"Dataset '{info.Name}' ({info.DisplayName}) not found; looked in {string.Join(", ", folders)}. ")
+            .Append($"Pass --data-dir DIR where DIR holds {string.Join(", ", info.AllFiles)}{gz} or a sub-folder {string.Join(" or ", info.SubFolders)} with them, "
+                + $"set {DataEnvironmentVariable}=DIR, add --download{package}.\n")
             .Append($"Looked for {string.Join(", ", info.AllFiles)}{gz} in:\n");
         foreach (var folder in folders)
         {

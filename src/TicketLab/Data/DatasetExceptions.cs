@@ -24,8 +24,10 @@ public sealed class DatasetFormatException : Exception
 }
 
 /// <summary>
-/// No folder searched holds a dataset's files. The message lists every folder searched and the
-/// ways to fix it (<c>--data-dir</c>, <c>TICKETLAB_DATA</c>, <c>--download</c>, a system package).
+/// No folder searched holds a dataset's files. The message's first line, the one the CLI prints,
+/// names every folder searched (<see cref="SearchedFolders"/>) and what to pass (<c>--data-dir</c>,
+/// <c>TICKETLAB_DATA</c>, <c>--download</c>, a system package); later lines, if any, say what each
+/// folder lacks.
 /// </summary>
 public sealed class DatasetNotFoundException : Exception
 {

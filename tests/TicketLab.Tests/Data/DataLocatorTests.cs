@@ -121,6 +121,38 @@ public sealed class DataLocatorTests : IDisposable
     }
 
     [Fact]
+    public void NotFoundLineTheCliPrintsNamesEveryFolderAndWhatToPass()
+    {
+        var locator = Locator(dir.Sub("env"), system: true, dir.Sub("extra"));
+        var info = DatasetCatalog.FashionMnist with { SystemFolders = [dir.Sub("system")] };
+        var e = Assert.Throws<DatasetNotFoundException>(() => locator.Locate(info, null));
+        var (code, line) = TicketLab.Cli.Commands.CommandErrors.Classify(e);
+
+        Assert.Equal(TicketLab.Cli.Commands.CommandErrors.DataError, code);
+        Assert.Equal(e.Message.Split('\n')[0], line);
+        Assert.Equal(12, e.SearchedFolders.Count); // 4 roots, each with its 2 sub-folders
+        foreach (var folder in e.SearchedFolders)
+        {
+            Assert.Contains(folder + (folder == e.SearchedFolders[^1] ? ". " : ", "), line);
+        }
+
+        Assert.Contains("--data-dir DIR", line);
+        Assert.Contains("TICKETLAB_DATA=DIR", line);
+        Assert.Contains("--download", line);
+
+        // With --data-dir the one line names the folder and the sub-folders looked in.
+        var explicitDir = Assert.Throws<DatasetNotFoundException>(() => locator.Locate(info, dir.Sub("nothing")));
+        Assert.DoesNotContain("\n", explicitDir.Message);
+        Assert.Equal([dir.Sub("nothing", "fashion-mnist"), dir.Sub("nothing", "fashion_mnist"), dir.Sub("nothing")], explicitDir.SearchedFolders);
+        foreach (var folder in explicitDir.SearchedFolders)
+        {
+            Assert.Contains(folder, explicitDir.Message);
+        }
+
+        Assert.Contains("pass --data-dir the folder that holds them", explicitDir.Message);
+    }
+
+    [Fact]
     public void NotFoundMessageWithoutSystemPackageForMnist()
     {
         var e = Assert.Throws<DatasetNotFoundException>(() => Locator().Locate(DatasetCatalog.Mnist, null));

@@ -167,7 +167,7 @@ public sealed class FaultTableTests : IDisposable
     {
         var (code, _, error) = Run(Train("--data-dir", temp.Combine("nonexistent")));
         Assert.Equal(CommandErrors.DataError, code);
-        AssertOneLineError(error, temp.Combine("nonexistent"), "does not exist", "only place looked at");
+        AssertOneLineError(error, temp.Combine("nonexistent"), "does not exist", "only place looked at", $"looked in {temp.Combine("nonexistent", "mnist")}, ");
 
         // The same lookup with the data reachable through TICKETLAB_DATA still refuses to fall back.
         var locator = new DataLocator(name => name == DataLocator.DataEnvironmentVariable ? data : null, useSystemFolders: true);

@@ -77,27 +77,59 @@ public sealed class ImportTests : IDisposable
             Assert.Equal(summary.FinalTestAccuracy, Evaluator.Evaluate(model, test).Accuracy);
         }
 
-        var (reportCode, reportOut, reportError) = TestCli.Run("report", run, "--root", store);
-        Assert.True(reportCode == 0, reportError);
-        Assert.True(File.Exists(Path.Combine(store, run, "report", "index.html")), reportOut);
-        string[] analysis = [.. flags, .. Settings(), "--quiet", "--points", "3"];
-        var (instability, _, instabilityError) = TestCli.Run(["instability", "--level", "1", .. analysis]);
-        Assert.True(instability == 0, instabilityError);
+        // results.csv, as every command writes it: one row per number, the final test accuracy of each level among them.
+        string resultsCsv = Path.Combine(store, run, "results.csv");
+        Assert.Contains($"Results (one number a row): {resultsCsv}", output);
+        var rows = File.ReadAllLines(resultsCsv).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(TicketLab.Experiments.ExperimentResults.Header, rows[0]);
+        var accuracies = rows.Skip(1).Where(r => r[7] == "final_test_accuracy").ToArray();
+        Assert.Equal(["0", "1", "2"], accuracies.Select(r => r[3]));
+        Assert.All(accuracies, r => Assert.Equal((run, "lottery", "1", "ticket"), (r[0], r[1], r[2], r[5])));
+        Assert.Equal(TrainingSummary.Read(layout.Main(2))!.FinalTestAccuracy, double.Parse(accuracies[2][8], System.Globalization.CultureInfo.InvariantCulture));
+
+        // The commands it prints go on from the run, run as printed: they carry the --root and --data-dir the import was
+        // given (the test's own folders, where no command looks unless told).
+        string[][] printed = output.Split('\n').SkipWhile(l => l != "Continue it with, for instance:").Skip(1)
+            .TakeWhile(l => l.StartsWith("  ticketlab ", StringComparison.Ordinal)).Select(ShellWords).ToArray();
+        Assert.Equal([["ticketlab", "report", run, "--root", store],
+            ["ticketlab", "instability", "--level", "1", .. flags, "--root", store, "--data-dir", data],
+            ["ticketlab", "lottery", "--levels", "3", .. flags, "--root", store, "--data-dir", data]], printed);
+        var ran = printed.Select(command => TestCli.Run(command[1..])).ToArray();
+        foreach (var (commandCode, commandOut, commandError) in ran) Assert.True(commandCode == 0, commandError + commandOut);
+        Assert.True(File.Exists(Path.Combine(store, run, "report", "index.html")), ran[0].Out);
         Assert.Single(Directory.GetFiles(Directory.GetDirectories(store, "instability_*").Single(), "interpolation_*.json", SearchOption.AllDirectories));
+        // TicketLab continues the imported run: levels 0-2 are found finished, level 3 is pruned with OpenLTH's rule and trained.
+        Assert.Equal([0, 1, 2, 3], layout.Levels());
+        Assert.Contains("level 2: 64.0% of prunable weights remain, test accuracy", ran[2].Out + ran[2].Err);
+
+        string[] analysis = [.. flags, .. Settings(), "--quiet", "--points", "3"];
         var (compare, compareOut, compareError) = TestCli.Run(["compare", "--levels", "1", "--finetune-steps", "1ep", .. analysis]);
         Assert.True(compare == 0, compareError);
         Assert.Contains("Same basin", compareOut);
-
-        // TicketLab continues the imported run: levels 0-2 are found finished, level 3 is pruned with OpenLTH's rule and trained.
-        var (more, moreOut, moreError) = TestCli.Run(["lottery", "--levels", "3", .. flags, .. Settings(), "--quiet"]);
-        Assert.True(more == 0, moreError);
-        Assert.Equal([0, 1, 2, 3], layout.Levels());
-        Assert.Contains("level 2: 64.0% of prunable weights remain, test accuracy", moreOut + moreError);
 
         // Importing again finds it imported.
         var (again, againOut, againError) = TestCli.Run(["import", "openlth", openLthRun, .. Settings()]);
         Assert.True(again == 0, againError);
         Assert.Contains("imported before", againOut);
+    }
+
+    /// <summary>A printed command line split as a POSIX shell splits it: at spaces, single-quoted text kept whole, \ escaping one character.</summary>
+    private static string[] ShellWords(string line)
+    {
+        var words = new List<string>();
+        var word = new System.Text.StringBuilder();
+        bool inWord = false, quoted = false, escaped = false;
+        foreach (char c in line.Trim())
+        {
+            if (escaped) { word.Append(c); escaped = false; }
+            else if (c == '\'') { quoted = !quoted; inWord = true; }
+            else if (c == '\\' && !quoted) { escaped = true; inWord = true; }
+            else if (c == ' ' && !quoted) { if (inWord) words.Add(word.ToString()); word.Clear(); inWord = false; }
+            else { word.Append(c); inWord = true; }
+        }
+        Assert.False(quoted || escaped, line);
+        if (inWord) words.Add(word.ToString());
+        return words.ToArray();
     }
 
     [Fact]
