@@ -15,7 +15,7 @@ public sealed class CommonOptions
     public Option<int?> Threads { get; } = new("--threads") { Description = "CPU threads for tensor operations [default: all cores]" };
     public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout (human output goes to stderr)" };
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "Plain log lines instead of a progress bar" };
-    public Option<string?> TensorBoard { get; } = new("--tensorboard") { Description = "Also write TensorBoard event files (loss, accuracy, learning rate, sparsity) under this folder, one sub-folder per run" };
+    public Option<string?> TensorBoard { get; } = new("--tensorboard") { Description = "Also write TensorBoard event files under this folder, one sub-folder per run: every row of the run's metrics.csv as a scalar at its step (test_accuracy as test/accuracy, learning_rate as train/learning_rate)" };
 
     public void AddTo(Command command)
     {

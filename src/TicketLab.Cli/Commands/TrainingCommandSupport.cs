@@ -104,8 +104,8 @@ internal sealed class TrainingCommandSupport
             WaitForLocks = environment.WaitForLocks,
             Log = output.Human,
             Observers = tensorboard is null
-                ? (_, _) => []
-                : (folder, metrics) => [TensorBoardObserver.Create(tensorboard, store, folder, metrics)],
+                ? (_, _, _) => []
+                : (folder, metrics, _) => [TensorBoardObserver.Create(tensorboard, store, folder, metrics)],
         };
     }
 
@@ -116,7 +116,7 @@ internal sealed class TrainingCommandSupport
         {
             var logged = context with
             {
-                Observers = (folder, metrics) => [.. context.Observers(folder, metrics), new EpochLogObserver(output.Human, metrics, Label(context, folder))],
+                Observers = (folder, metrics, timing) => [.. context.Observers(folder, metrics, timing), new EpochLogObserver(output.Human, metrics, timing, Label(context, folder))],
             };
             return work(logged);
         }
@@ -128,7 +128,7 @@ internal sealed class TrainingCommandSupport
             {
                 var withBar = context with
                 {
-                    Observers = (folder, metrics) => [.. context.Observers(folder, metrics), new ProgressBarObserver(progress.AddTask(Label(context, folder)), metrics, Label(context, folder))],
+                    Observers = (folder, metrics, timing) => [.. context.Observers(folder, metrics, timing), new ProgressBarObserver(progress.AddTask(Label(context, folder)), metrics, Label(context, folder))],
                 };
                 value = work(withBar);
             });

@@ -70,10 +70,16 @@ internal sealed class ProgressBarObserver(ProgressTask task, MetricsLog metrics,
     }
 }
 
-/// <summary>One plain line per epoch, for logs and --quiet.</summary>
-internal sealed class EpochLogObserver(TextWriter output, MetricsLog metrics, string label) : ITrainingCallback
+/// <summary>
+/// One plain line per epoch (and at the end), for logs and --quiet, showing what the run stores for that
+/// step, so that the log matches its files: the mean training loss and accuracy over the epoch ending there
+/// (metrics.csv's <c>train_loss_epoch_mean</c>, <c>train_accuracy_epoch_mean</c>), the test accuracy
+/// evaluated there (<c>test_accuracy</c>), and the training images per second so far, measured as
+/// summary.json's <c>images_per_second</c> is (the iterations alone; the last line's is that figure).
+/// A figure the run has not stored at the step prints as "-".
+/// </summary>
+internal sealed class EpochLogObserver(TextWriter output, MetricsLog metrics, TimingCallback timing, string label) : ITrainingCallback
 {
-    private readonly RunningStats stats = new();
     private readonly Stopwatch clock = Stopwatch.StartNew();
 
     public void AtStep(TrainingState state)
@@ -81,9 +87,16 @@ internal sealed class EpochLogObserver(TextWriter output, MetricsLog metrics, st
         if (!state.Step.IsEpochStart && !state.IsEnd) return;
         long epochs = state.End.Iteration / state.Step.IterationsPerEpoch;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{label} epoch {state.Step.Epoch}/{epochs} it {state.Step.Iteration}: {stats.Describe(metrics)}  ({clock.Elapsed.TotalSeconds:F1} s)"));
+            $"{label} epoch {state.Step.Epoch}/{epochs} it {state.Step.Iteration}: {Describe(state.Step.Iteration)}  ({clock.Elapsed.TotalSeconds:F1} s)"));
         output.Flush();
     }
 
-    public void AfterIteration(TrainingState state, IterationResult result) => stats.Add(result);
+    /// <summary>"loss 0.1234  acc 96.1%  test 95.31%  12,345 img/s", from the rows logged at <paramref name="step"/>.</summary>
+    private string Describe(long step)
+    {
+        double At(string name) => metrics.Rows.LastOrDefault(r => r.Name == name && r.Step == step) is { Name: not null } row ? row.Value : double.NaN;
+        static string Known(double value, string format) => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "-";
+        return $"loss {Known(At(MetricsLog.TrainLossEpochMean), "F4")}  acc {Known(At(MetricsLog.TrainAccuracyEpochMean), "P1")}  "
+            + $"test {Known(At("test_accuracy"), "P2")}  {Known(timing.ImagesPerSecond, "N0")} img/s";
+    }
 }

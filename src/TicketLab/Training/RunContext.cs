@@ -23,8 +23,11 @@ public sealed record RunContext
     /// </summary>
     public bool WaitForLocks { get; init; }
 
-    /// <summary>Makes callbacks that watch a run (progress display); called once per run.</summary>
-    public Func<RunFolder, MetricsLog, IEnumerable<ITrainingCallback>> Observers { get; init; } = (_, _) => [];
+    /// <summary>
+    /// Makes callbacks that watch a run (progress display); called once per run, with its folder, its metrics
+    /// log and its timing (whose figures summary.json records). They run after the callbacks that log metrics.
+    /// </summary>
+    public Func<RunFolder, MetricsLog, TimingCallback, IEnumerable<ITrainingCallback>> Observers { get; init; } = (_, _, _) => [];
 }
 
 /// <summary>Loads each dataset once per process and keeps it on the run's device.</summary>

@@ -123,7 +123,7 @@ public static class TrainingRunner
         };
         if (options.EvaluateTrainSet) callbacks.Add(new EvaluationCallback(train, "train", evaluateWhen, metrics));
         callbacks.Add(trainingMetrics);
-        callbacks.AddRange(context.Observers(folder, metrics));
+        callbacks.AddRange(context.Observers(folder, metrics, timing));
         callbacks.Add(timing);
         return (callbacks, testEvaluation, timing);
     }

@@ -29,7 +29,7 @@ public sealed class FolderDependenciesTests(ITestOutputHelper output)
         "Training",         // -> Data, Foundations, Hyperparameters, Models, Store
         "Pruning",          // -> Foundations, Hyperparameters, Models, Training
         "Lottery",          // -> Data, Foundations, Hyperparameters, Models, Pruning, Store, Training
-        "Reporting",        // -> Foundations, Models, Store, Training (report model, TensorBoard observer)
+        "Reporting",        // -> Store, Training (TensorBoard observer)
         "Analysis",         // -> Data, Foundations, Hyperparameters, Lottery, Models, Pruning, Reporting, Store, Training
         "Experiments",      // -> Analysis, Foundations, Hyperparameters, Lottery, Reporting, Store, Training
         "Studies",          // -> Experiments, Foundations, Lottery, Reporting, Store

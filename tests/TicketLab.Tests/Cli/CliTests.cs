@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using TicketLab.Cli;
 using TicketLab.Tests.Support;
@@ -87,6 +88,43 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, again);
         Assert.Contains("finished", listing);
         Assert.Contains("lenet_20", listing);
+    }
+
+    /// <summary>
+    /// Each --quiet line shows what the run stores for its step: metrics.csv's epoch-mean training loss and
+    /// accuracy and its test accuracy there, and the images/s of summary.json on the last line (the run's figure
+    /// so far on the others), so the log can be matched to the files.
+    /// </summary>
+    [Fact]
+    public void Quiet_lines_show_the_values_the_run_stores()
+    {
+        // 8 iterations an epoch, ending within the third: lines at iterations 0, 8, 16 and 19.
+        var (code, output, error) = Run(Tiny("--batch-size", "32", "--training-steps", "2ep3it", "--json"));
+        Assert.True(code == 0, error);
+        var summary = JsonNode.Parse(output)!;
+        string folder = (string)summary["folder"]!;
+        var rows = File.ReadAllLines(Path.Combine(folder, "metrics.csv")).Skip(1).Select(line => line.Split(','))
+            .Select(c => (Name: c[0], Step: long.Parse(c[1], CultureInfo.InvariantCulture), Value: double.Parse(c[2], CultureInfo.InvariantCulture)))
+            .ToArray();
+        string Stored(string name, long step, string format) =>
+            rows.SingleOrDefault(r => r.Name == name && r.Step == step) is { Name: not null } row ? row.Value.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+        var lines = error.Split('\n').Select(line => System.Text.RegularExpressions.Regex.Match(line,
+                @" epoch (\d+)/(\d+) it (\d+): loss (\S+)  acc (.+?)  test (.+?)  (\S+) img/s  \(\d+\.\d s\)$"))
+            .Where(m => m.Success).ToArray();
+        Assert.Equal([0L, 8, 16, 19], lines.Select(m => long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)));
+        foreach (var line in lines)
+        {
+            long step = long.Parse(line.Groups[3].Value, CultureInfo.InvariantCulture);
+            Assert.Equal(Stored("train_loss_epoch_mean", step, "F4"), line.Groups[4].Value);
+            Assert.Equal(Stored("train_accuracy_epoch_mean", step, "P1"), line.Groups[5].Value);
+            Assert.Equal(Stored("test_accuracy", step, "P2"), line.Groups[6].Value);
+        }
+        Assert.Equal("-", lines[0].Groups[4].Value); // nothing trained yet at iteration 0
+        Assert.NotEqual("-", lines[^1].Groups[6].Value); // the end is evaluated
+        Assert.Equal("-", lines[0].Groups[7].Value);
+        Assert.All(lines[1..], line => Assert.True(double.Parse(line.Groups[7].Value, NumberStyles.Number, CultureInfo.InvariantCulture) > 0, line.Value));
+        Assert.Equal(((double)summary["images_per_second"]!).ToString("N0", CultureInfo.InvariantCulture), lines[^1].Groups[7].Value);
     }
 
     [Fact]

@@ -292,7 +292,7 @@ public sealed class FaultTableTests : IDisposable
     {
         var desc = TestRuns.TinyLenet("3ep");
         using var cancellation = new CancellationTokenSource();
-        var context = TestRuns.Context(store, data, cancellation.Token, (_, _) => [new CancelAt(13, cancellation)]);
+        var context = TestRuns.Context(store, data, cancellation.Token, (_, _, _) => [new CancelAt(13, cancellation)]);
         Assert.ThrowsAny<OperationCanceledException>(() => TrainingRunner.Train(desc, 1, new RunOptions(), context));
         return new RunFolder(context.Store.ReplicateFolder(desc.RunName, 1));
     }

@@ -26,7 +26,7 @@ public sealed class LotteryTests : IDisposable
         new LotteryHparams { RewindStep = StepSpec.Parse(rewind), OneShotSparsity = oneShot });
 
     private RunContext Context(string store = "store", CancellationToken cancellation = default,
-        Func<RunFolder, MetricsLog, IEnumerable<ITrainingCallback>>? observers = null) =>
+        Func<RunFolder, MetricsLog, TimingCallback, IEnumerable<ITrainingCallback>>? observers = null) =>
         TestRuns.Context(temp.Combine(store), data, cancellation, observers);
 
     private static Dictionary<string, Tensor> Load(string path) => TensorFile.Load(path);
@@ -80,7 +80,7 @@ public sealed class LotteryTests : IDisposable
         LotteryRunner.Run(desc, 1, 3, new RunOptions(), Context("reference"));
 
         using var cancellation = new CancellationTokenSource();
-        var interrupted = Context("resumed", cancellation.Token, (folder, _) =>
+        var interrupted = Context("resumed", cancellation.Token, (folder, _, _) =>
             folder.Path.Contains("level_2") ? [new CancelAtIteration(9, cancellation)] : []);
         Assert.ThrowsAny<OperationCanceledException>(() => LotteryRunner.Run(desc, 1, 3, new RunOptions(), interrupted));
         var layout = LotteryRunner.Layout(Context("resumed"), desc, 1);

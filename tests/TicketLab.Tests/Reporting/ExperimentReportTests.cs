@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TicketLab.Cli;
-using TicketLab.Tests.Support.TensorBoard;
 using TicketLab.Store;
 using TicketLab.Tests.Support;
 
@@ -182,20 +181,5 @@ public sealed class ExperimentReportTests : IDisposable
         int code = CliApp.Run(["report", "deadbeef", "--root", store], CliEnvironment.ForTests(new StringWriter(), stderr));
         Assert.Equal(2, code);
         Assert.Contains("ticketlab list", stderr.ToString());
-    }
-
-    [Fact]
-    public void Tensorboard_logs_follow_the_run()
-    {
-        var summary = JsonNode.Parse(Run(["train", .. Recipe("2ep"), "--tensorboard", temp.Combine("tb"), "--json"]))!;
-        string events = Directory.GetFiles(temp.Combine("tb"), "events.out.tfevents.*", SearchOption.AllDirectories).Single();
-        var scalars = TensorBoardEventReader.ReadScalars(events);
-        var metrics = MetricsLog.Read(Path.Combine((string)summary["folder"]!, "metrics.csv"));
-        var accuracies = metrics.Where(r => r.Name == "test_accuracy").ToArray();
-        Assert.Equal(accuracies.Select(r => (r.Step, (float)r.Value)), scalars.Where(s => s.Tag == "test/accuracy").Select(s => (s.Step, s.Value)));
-        Assert.Contains(scalars, s => s.Tag == "train/loss");
-        Assert.Contains(scalars, s => s.Tag == "train/learning_rate" && Math.Abs(s.Value - 0.05f) < 1e-7);
-        Assert.Equal(["train/learning_rate"], scalars.Select(s => s.Tag).Where(t => t.Contains("learning")).Distinct()); // one tag
-        Assert.Contains(scalars, s => s.Tag == "sparsity" && s.Value == 0);
     }
 }

@@ -2,12 +2,13 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.RegularExpressions;
 using TicketLab.Tests.Support.TensorBoard;
-using TorchSharp;
+using TicketLab.Reporting;
 using TicketLab.Tests.Support;
+using Xunit.Abstractions;
 
 namespace TicketLab.Tests.Reporting;
 
-public sealed class TensorBoardTests
+public sealed class TensorBoardTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("", 0x00000000u)]
@@ -55,28 +56,32 @@ public sealed class TensorBoardTests
         }
     }
 
-    /// <summary>Writes scalars with TorchSharp's SummaryWriter (what TicketLab logs with) and returns its event file.</summary>
-    private static string WriteWithSummaryWriter(string folder, IEnumerable<(string Tag, long Step, float Value)> scalars)
+    /// <summary>Writes scalars with TicketLab's event-file writer and returns its event file.</summary>
+    private static string WriteEventFile(string folder, IEnumerable<(string Tag, long Step, float Value)> scalars)
     {
-        var writer = torch.utils.tensorboard.SummaryWriter(folder, createRunName: false);
-        foreach (var (tag, step, value) in scalars) writer.add_scalar(tag, value, (int)step);
+        var events = TensorBoardEventFile.Create(folder);
+        events.AddScalars(scalars);
         return Assert.Single(Directory.GetFiles(folder, "events.out.tfevents.*"));
     }
 
     [Fact]
-    public void TorchSharps_summary_writer_writes_what_an_independent_reader_reads_back()
+    public void The_event_file_writer_writes_what_an_independent_reader_reads_back()
     {
         using var temp = new TempFolder();
         var written = new List<(string Tag, long Step, float Value)>
         {
             ("train/loss", 0, 2.3025851f), ("test/accuracy", 1, 0.9812f), ("train/loss", 100, 0.3f), ("größe ✓", int.MaxValue, -1e30f),
+            ("steps/beyond_int", 1L << 40, float.Epsilon),
         };
         double before = UnixNow();
-        string file = WriteWithSummaryWriter(temp.Combine("logs", "run1"), written);
+        string file = WriteEventFile(temp.Combine("logs", "run1"), written);
         double after = UnixNow();
 
         var events = TensorBoardEventReader.ReadEvents(file);
         Assert.Equal("brain.Event:2", events[0].FileVersion); // TensorBoard's file header
+        Assert.Empty(events[0].Scalars);
+        // Every event, the header too, is stamped in Unix seconds (not .NET ticks, not 0).
+        Assert.All(events, e => Assert.InRange(e.WallTime, before - 1, after + 1));
         var read = TensorBoardEventReader.ReadScalars(file);
         Assert.Equal(written.Count, read.Count);
         for (int i = 0; i < written.Count; i++)
@@ -84,7 +89,6 @@ public sealed class TensorBoardTests
             Assert.Equal(written[i].Tag, read[i].Tag);
             Assert.Equal(written[i].Step, read[i].Step);
             Assert.Equal(written[i].Value, read[i].Value);
-            Assert.InRange(read[i].WallTime, before - 1, after + 1);
         }
         // Every record is a TFRecord whose masked CRC-32C of length and data checks out.
         byte[] bytes = File.ReadAllBytes(file);
@@ -97,7 +101,7 @@ public sealed class TensorBoardTests
     public void CorruptedBytes_AreDetectedWithFileAndOffset()
     {
         using var temp = new TempFolder();
-        string file = WriteWithSummaryWriter(temp.Path, Enumerable.Range(0, 5).Select(i => ("loss", (long)i, 1f / (i + 1))));
+        string file = WriteEventFile(temp.Path, Enumerable.Range(0, 5).Select(i => ("loss", (long)i, 1f / (i + 1))));
         byte[] original = File.ReadAllBytes(file);
         Record(original, 0, out int second);
         Record(original, second, out int third);
@@ -123,6 +127,70 @@ public sealed class TensorBoardTests
 
         File.WriteAllBytes(file, original);
         Assert.Equal(5, TensorBoardEventReader.ReadScalars(file).Count);
+    }
+
+    /// <summary>
+    /// The tag each metrics.csv name is written under, stated here rather than taken from the observer:
+    /// learning_rate under the training split, every other name split at its first underscore.
+    /// </summary>
+    private static readonly Dictionary<string, string> TagOfMetric = new()
+    {
+        ["test_accuracy"] = "test/accuracy",
+        ["test_loss"] = "test/loss",
+        ["train_accuracy"] = "train/accuracy",
+        ["train_loss"] = "train/loss",
+        ["train_loss_epoch_mean"] = "train/loss_epoch_mean",
+        ["train_accuracy_epoch_mean"] = "train/accuracy_epoch_mean",
+        ["learning_rate"] = "train/learning_rate",
+    };
+
+    /// <summary>
+    /// A tiny run with --tensorboard, read back with the reader of Support/TensorBoard (written from the format's
+    /// specification; it shares no code with TicketLab's writer): its event file holds exactly the rows of its
+    /// metrics.csv, each once, at the same step, under the tag above, with the value rounded to float32; and every
+    /// event is stamped in Unix seconds within the run.
+    /// </summary>
+    [Fact]
+    public void A_runs_event_file_holds_exactly_its_metrics_csv()
+    {
+        using var temp = new TempFolder();
+        string data = LearnableData.WriteMnist(temp.Combine("data"));
+        // Three epochs of 8 iterations, a cosine schedule (a new learning rate every epoch), evaluations of the
+        // training set too, and one evaluation between epoch ends.
+        string[] args = ["train", "--dataset-name", "mnist", "--model-name", "lenet_32_16", "--batch-size", "32", "--lr", "0.05",
+            "--lr-schedule", "cosine", "--training-steps", "3ep", "--eval-train", "--eval-steps", "3it", "--data-dir", data,
+            "--root", temp.Combine("store"), "--tensorboard", temp.Combine("tb"), "--quiet", "--json"];
+        double before = UnixNow();
+        var (code, stdout, stderr) = TestCli.Run(args);
+        double after = UnixNow();
+        Assert.True(code == 0, stderr);
+        string folder = (string)System.Text.Json.Nodes.JsonNode.Parse(stdout)!["folder"]!;
+
+        string file = Assert.Single(Directory.GetFiles(temp.Combine("tb"), "events.out.tfevents.*", SearchOption.AllDirectories));
+        Assert.Equal(Path.Combine(temp.Combine("tb"), Path.GetRelativePath(temp.Combine("store"), folder)), Path.GetDirectoryName(file));
+        var events = TensorBoardEventReader.ReadEvents(file);
+        Assert.Equal("brain.Event:2", events[0].FileVersion);
+        Assert.All(events, e => Assert.InRange(e.WallTime, before - 1, after + 1));
+
+        // metrics.csv read as text: name,step,value.
+        var lines = File.ReadAllLines(Path.Combine(folder, "metrics.csv"));
+        Assert.Equal("name,step,value", lines[0]);
+        var rows = lines.Skip(1).Select(line => line.Split(','))
+            .Select(c => (Name: c[0], Step: long.Parse(c[1], System.Globalization.CultureInfo.InvariantCulture),
+                Value: double.Parse(c[2], System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        Assert.All(rows, r => Assert.True(TagOfMetric.ContainsKey(r.Name), $"metrics.csv has '{r.Name}', which this test has no tag for"));
+        var expected = rows.Select(r => (Tag: TagOfMetric[r.Name], r.Step, Value: (float)r.Value)).Order().ToArray();
+        var scalars = events.SelectMany(e => e.Scalars.Select(s => (s.Tag, e.Step, s.Value))).Order().ToArray();
+        output.WriteLine($"{events.Count} events ({scalars.Length} scalars and the file header); metrics.csv: {rows.Length} rows; "
+            + $"matched: {expected.Intersect(scalars).Count()}");
+
+        Assert.Equal(events.Count - 1, scalars.Length); // one scalar an event, after the header
+        Assert.Equal(expected, scalars);
+        // The run logs what the test means it to: every metric, the learning rate at each epoch end (3 different ones), the extra evaluation.
+        Assert.Equal(TagOfMetric.Values.Order(), scalars.Select(s => s.Tag).Distinct().Order());
+        Assert.Equal([8L, 16, 24], scalars.Where(s => s.Tag == "train/learning_rate").Select(s => s.Step));
+        Assert.Equal(3, scalars.Where(s => s.Tag == "train/learning_rate").Select(s => s.Value).Distinct().Count());
+        Assert.Contains(scalars, s => s.Tag == "test/accuracy" && s.Step == 3);
     }
 
     /// <summary>Parses one TFRecord at <paramref name="offset"/> by hand (checking both masked CRCs) and returns its data.</summary>

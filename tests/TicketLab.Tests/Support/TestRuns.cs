@@ -22,12 +22,12 @@ public static class TestRuns
         new TrainingHparams { Lr = 0.05, Momentum = momentum, WeightDecay = 1e-4, TrainingSteps = TicketLab.Foundations.StepSpec.Parse(steps) });
 
     public static RunContext Context(string storeRoot, string dataRoot, CancellationToken cancellation = default,
-        Func<RunFolder, MetricsLog, IEnumerable<ITrainingCallback>>? observers = null) => new()
+        Func<RunFolder, MetricsLog, TimingCallback, IEnumerable<ITrainingCallback>>? observers = null) => new()
     {
         Store = new ExperimentStore(storeRoot),
         Data = new DataSource(dataRoot),
         Cancellation = cancellation,
-        Observers = observers ?? ((_, _) => []),
+        Observers = observers ?? ((_, _, _) => []),
     };
 }
 

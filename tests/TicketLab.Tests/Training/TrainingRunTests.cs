@@ -102,7 +102,7 @@ public sealed class TrainingRunTests : IDisposable
 
         using var cancellation = new CancellationTokenSource();
         var interrupted = TestRuns.Context(temp.Combine("resumed"), data, cancellation.Token,
-            (_, _) => [new CancelAt(13, cancellation)]);
+            (_, _, _) => [new CancelAt(13, cancellation)]);
         Assert.ThrowsAny<OperationCanceledException>(() => TrainingRunner.Train(desc, 1, new RunOptions(), interrupted));
         var folder = new RunFolder(Path.Combine(temp.Combine("resumed"), desc.RunName, "replicate_1"));
         Assert.True(File.Exists(folder.CheckpointPath));

@@ -8,7 +8,10 @@ public sealed record TensorBoardEvent(long Offset, double WallTime, long Step, s
 
 /// <summary>
 /// Reads TensorBoard event files, checking both CRCs of every record. Only <c>simple_value</c> scalars are
-/// decoded; other summary kinds and unknown fields are skipped.
+/// decoded; other summary kinds and unknown fields are skipped. Written from the formats' specifications
+/// (TFRecord framing, the protobuf wire format, tensorflow's event.proto and summary.proto), it shares no code
+/// with TicketLab's writer (src/TicketLab/Reporting/TensorBoardEventFile.cs), so the tests that read that
+/// writer's files with it check the files, not the writer against itself: keep it that way.
 /// </summary>
 public static class TensorBoardEventReader
 {
