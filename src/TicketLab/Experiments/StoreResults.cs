@@ -50,7 +50,7 @@ public sealed record StoreTable(IReadOnlyList<string> Columns, IReadOnlyList<IRe
 /// Every result of every experiment in a store (<c>ticketlab results</c>): the rows each kind's
 /// results.csv holds, computed afresh from the stored results, with the recipe beside each row: the
 /// nearest preset, the hyperparameters in which the recipe departs from it, and every recipe
-/// hyperparameter that differs among the experiments kept (dotted columns, <c>training.lr</c>).
+/// hyperparameter that differs among the experiments kept or that the filter names (dotted columns, <c>training.lr</c>).
 /// </summary>
 public static class StoreResults
 {
@@ -73,7 +73,8 @@ public static class StoreResults
             .Where(e => filter.Where.All(w => e.Flat.TryGetValue(w.Path, out var value) && Matches(value, w.Value)))
             .ToArray();
         var differing = HparamDifferences.Of(kept.Select(e => e.Recipe).ToArray());
-        var paths = differing.SelectMany(d => d.Select(s => s.Path)).Distinct().Order(StringComparer.Ordinal).ToArray();
+        // The hyperparameters that tell the kept experiments apart, and those the filter names (one experiment left still shows them).
+        var paths = differing.SelectMany(d => d.Select(s => s.Path)).Concat(filter.Where.Select(w => w.Path)).Distinct().Order(StringComparer.Ordinal).ToArray();
         var rows = new List<IReadOnlyList<object?>>();
         foreach (var (experiment, _, flat, nearest) in kept)
             foreach (var row in experiment.Kind.Results(experiment))

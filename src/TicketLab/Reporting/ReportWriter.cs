@@ -24,7 +24,7 @@ public static class ReportWriter
         "document.body.dataset.imagesLoaded=n+'/'+im.length;});";
 
     private const string Style = """
-        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222;line-height:1.45}
+        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;margin:2rem auto;max-width:1900px;padding:0 1rem;color:#222;line-height:1.45}
         h1{font-size:1.8rem;border-bottom:2px solid #ddd;padding-bottom:.3rem}
         h2{font-size:1.4rem;margin-top:2.2rem;border-bottom:1px solid #eee;padding-bottom:.2rem}
         nav ol{padding-left:1.4rem}
@@ -34,9 +34,14 @@ public static class ReportWriter
         th{background:#f3f3f3}
         tbody tr:nth-child(even){background:#fafafa}
         .text{white-space:pre-wrap}
-        figure{margin:1.2rem 0;display:inline-block;max-width:100%}
+        p{max-width:80ch}
+        figure{margin:1.2rem 1.2rem 1.2rem 0;display:inline-block;max-width:100%;vertical-align:top}
         figure img{max-width:100%;height:auto;border:1px solid #eee}
         figcaption{font-size:.9rem;color:#555}
+        .table-wrap{overflow-x:auto;max-width:100%}
+        td{max-width:36rem;overflow-wrap:anywhere}
+        details{margin:1rem 0}
+        summary{cursor:pointer;font-weight:600}
         """;
 
     /// <summary>Renders every figure and writes the page; returns the path of <c>index.html</c>.</summary>
@@ -115,13 +120,6 @@ public static class ReportWriter
             html.Append("</ol></nav>\n");
         }
 
-        if (report.Hyperparameters.Count > 0)
-        {
-            html.Append("<section id=\"hyperparameters\">\n<h2>Hyperparameters</h2>\n");
-            foreach (var table in report.Hyperparameters) AppendTable(html, table);
-            html.Append("</section>\n");
-        }
-
         for (int i = 0; i < report.Sections.Count; i++)
         {
             var section = report.Sections[i];
@@ -134,13 +132,24 @@ public static class ReportWriter
             html.Append("</section>\n");
         }
 
+        // The answers lead; the recipe behind them follows.
+        if (report.Hyperparameters.Count > 0)
+        {
+            html.Append("<section id=\"hyperparameters\">\n<h2>Hyperparameters</h2>\n");
+            foreach (var table in report.Hyperparameters) AppendTable(html, table);
+            html.Append("</section>\n");
+        }
+
         html.Append("<script>").Append(Script).Append("</script>\n</body>\n</html>\n");
         return html.ToString();
     }
 
     private static void AppendTable(StringBuilder html, ReportTable table)
     {
-        html.Append("<table>\n");
+        if (table.Folded)
+            html.Append("<details><summary>").Append(E(table.Title)).Append(" (").Append(table.Rows.Count.ToString(CultureInfo.InvariantCulture)).Append(" rows)</summary>\n");
+        // Wide tables scroll inside the page's width instead of running off a laptop's screen.
+        html.Append("<div class=\"table-wrap\"><table>\n");
         if (!string.IsNullOrEmpty(table.Title)) html.Append("<caption>").Append(E(table.Title)).Append("</caption>\n");
         html.Append("<thead><tr>");
         foreach (string h in table.Header) html.Append("<th>").Append(E(h)).Append("</th>");
@@ -151,7 +160,8 @@ public static class ReportWriter
             foreach (string cell in row) html.Append("<td>").Append(E(cell)).Append("</td>");
             html.Append("</tr>\n");
         }
-        html.Append("</tbody>\n</table>\n");
+        html.Append("</tbody>\n</table></div>\n");
+        if (table.Folded) html.Append("</details>\n");
     }
 
     private static void AppendFigure(StringBuilder html, Figure figure, (int Width, int Height) size)

@@ -9,9 +9,9 @@ namespace TicketLab.Studies;
 public sealed record StudyExperiment(ExperimentRef Experiment, string Label, IReadOnlyList<StudyUnit> Units);
 
 /// <summary>
-/// One report for a whole study: the units and their states, then, per kind of experiment, the
-/// experiments' figures overlaid (labelled by what differs between them: the swept values and the
-/// experiment's own flags, never hashes) and their tables; beside it, results.csv holds every result
+/// One report for a whole study: per kind of experiment, the experiments' figures overlaid (labelled by what differs between them: the swept values and the
+/// experiment's own flags, never hashes) and their tables, then the progress (the unit table
+/// folded); beside it, results.csv holds every result
 /// of every experiment of the study, one number a row, with the experiment's label as first column.
 /// </summary>
 public static class StudyReport
@@ -21,7 +21,8 @@ public static class StudyReport
     {
         var plan = status.Plan;
         var experiments = Experiments(store, plan, experimentOf);
-        var sections = new List<ReportSection> { Progress(status, experiments) };
+        // The answers (figures and tables with their verdicts) lead; the progress, with the unit table folded, comes last.
+        var sections = new List<ReportSection>();
         foreach (var kind in experiments.GroupBy(e => e.Experiment.Kind))
         {
             var reports = kind.Select(e => (e.Label, Report: TryBuild(store, e.Experiment))).Where(r => r.Report is not null).ToArray();
@@ -32,6 +33,7 @@ public static class StudyReport
             foreach (var (label, report) in reports)
                 sections.AddRange(report!.Sections.Where(s => s.Tables.Count > 0).Select(s => s with { Title = $"{kind.Key.Title} {label}: {s.Title}", Figures = [] }));
         }
+        sections.Add(Progress(status, experiments));
         var flags = new ReportTable("Study", ["setting", "value"],
         [
             ["study file", plan.Study.SourcePath],
@@ -116,7 +118,7 @@ public static class StudyReport
         var counts = Enum.GetValues<UnitState>().Where(s => status.Count(s) > 0).Select(s => $"{status.Count(s)} {s.ToString().ToLowerInvariant()}");
         var units = new ReportTable("Units", ["unit", "state", "attempts", "command"],
             plan.Units.Select(u => (IReadOnlyList<string>)[u.Id, status.States[u.Id].ToString().ToLowerInvariant(),
-                status.Records[u.Id].Attempts.Count.ToString(CultureInfo.InvariantCulture), "ticketlab " + string.Join(' ', u.Args)]).ToArray());
+                status.Records[u.Id].Attempts.Count.ToString(CultureInfo.InvariantCulture), "ticketlab " + string.Join(' ', u.Args)]).ToArray()) { Folded = true };
         var stored = new ReportTable("Experiments in the store", ["label", "kind", "experiment", "units"],
             experiments.Select(e => (IReadOnlyList<string>)[e.Label, e.Experiment.Kind.Name, e.Experiment.Path, e.Units.Count.ToString(CultureInfo.InvariantCulture)]).ToArray());
         return new ReportSection("Progress", [stored, units], [],

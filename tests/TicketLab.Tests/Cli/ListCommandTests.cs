@@ -64,4 +64,39 @@ public sealed class ListCommandTests : IDisposable
         Assert.Contains("rewind_sweep_", table);
         Assert.Contains("start_step=3it", table);
     }
+    [Fact]
+    public void List_shows_each_lottery_level_and_results_gathers_every_result_of_the_store_with_its_recipe()
+    {
+        Run(["train", .. Recipe()]);
+        Run(["train", .. Recipe(lr: "0.01")]);
+        Run(["lottery", .. Recipe(), "--levels", "1"]);
+
+        var rows = JsonNode.Parse(Run("list", "--json"))!.AsArray().Select(r => r!.AsObject()).ToArray();
+        var lottery = rows.Where(r => (string)r["kind"]! == "lottery").ToArray();
+        Assert.Equal([null, 0, 1], lottery.Select(r => (int?)r["level"]));
+        Assert.All(lottery, r => Assert.False((bool)r["imported"]!));
+        Assert.Equal("finished", (string)lottery[2]["state"]!);
+        Assert.StartsWith("80.", (string)lottery[2]["detail"]!); // level 1 keeps 80% of the prunable weights (a few stay dense)
+
+        // Every row of every experiment's results.csv, with the recipe's differing hyperparameters as columns.
+        string csv = Run("results");
+        var lines = csv.TrimEnd('\n').Split('\n');
+        var header = lines[0].Split(',');
+        Assert.Equal(["experiment", "kind", "replicate", "level", "fraction_remaining", "series", "start_step", "metric", "value", "preset", "overrides"], header[..11]);
+        Assert.Contains("training.lr", header);
+        int stored = Directory.GetFiles(store, "results.csv", SearchOption.AllDirectories).Sum(f => File.ReadAllLines(f).Length - 1);
+        Assert.Equal(stored, lines.Length - 1);
+
+        // Filtered by kind and hyperparameter (numbers compare as numbers), as JSON lines.
+        var jsonl = Run("results", "--kind", "train", "--where", "training.lr=1e-2", "--format", "jsonl").TrimEnd('\n').Split('\n').Select(l => JsonNode.Parse(l)!.AsObject()).ToArray();
+        Assert.NotEmpty(jsonl);
+        Assert.All(jsonl, r => Assert.Equal(("train", 0.01), ((string)r["kind"]!, (double)r["training.lr"]!)));
+        Assert.All(jsonl, r => Assert.Contains("lr=0.01", (string)r["overrides"]!));
+        Assert.Empty(Run("results", "--preset", "resnet_20").TrimEnd('\n').Split('\n')[1..]); // nothing here is nearest to resnet_20
+
+        var (code, _, error) = TestCli.Run("results", "--where", "training.lrr=0.1", "--root", store);
+        Assert.Equal(2, code);
+        Assert.Contains("no experiment in", error);
+        Assert.Contains("'training.lrr'", error);
+    }
 }

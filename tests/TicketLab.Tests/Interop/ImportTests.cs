@@ -50,6 +50,10 @@ public sealed class ImportTests : IDisposable
         var layout = new LotteryLayout(Path.Combine(store, run, "replicate_1"));
         Assert.Equal([0, 1, 2], layout.Levels());
         Assert.True(File.Exists(Path.Combine(layout.Path, "lottery.json")) && File.Exists(Path.Combine(layout.Path, "import.json")));
+        // list marks the imported run, and each of its levels.
+        var listed = JsonNode.Parse(TestCli.Run("list", "--root", store, "--json").Out)!.AsArray().Where(r => (string)r!["kind"]! == "lottery").ToArray();
+        Assert.Equal([null, 0, 1, 2], listed.Select(r => (int?)r!["level"]));
+        Assert.All(listed, r => Assert.True((bool)r!["imported"]!));
         var (_, test) = new DataSource(data).Get("mnist", null, CPU);
         for (int level = 0; level <= 2; level++)
         {

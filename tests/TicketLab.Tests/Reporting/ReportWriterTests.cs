@@ -70,9 +70,23 @@ public sealed partial class ReportWriterTests
         int figure1 = html.IndexOf("figures/accuracy.svg", StringComparison.Ordinal);
         int section2 = html.IndexOf("<h2>Training curves</h2>", StringComparison.Ordinal);
         int figure2 = html.IndexOf("figures/loss.svg", StringComparison.Ordinal);
-        Assert.True(hyper > 0 && hyper < text && text < table && table < figure1 && figure1 < section2 && section2 < figure2,
-            $"order: {hyper} {text} {table} {figure1} {section2} {figure2}");
+        // The answers lead (text, tables, figures of each section); the hyperparameters follow them.
+        Assert.True(text > 0 && text < table && table < figure1 && figure1 < section2 && section2 < figure2 && figure2 < hyper,
+            $"order: {text} {table} {figure1} {section2} {figure2} {hyper}");
         Assert.Equal(2, Regex.Matches(html, "<p class=\"text\">").Count); // two paragraphs
+    }
+
+    [Fact]
+    public void A_folded_table_shows_its_caption_and_row_count_and_wide_tables_scroll_in_the_page()
+    {
+        using var temp = new TempFolder();
+        var units = new ReportTable("Units", ["unit", "command"], [["a/replicate_1", "ticketlab lottery --levels 0"], ["a/replicate_2", "ticketlab lottery --levels 1"]]) { Folded = true };
+        var report = new Report("Folded", [], [new ReportSection("Progress", [units], [])]);
+        string html = File.ReadAllText(ReportWriter.Write(report, temp.Path));
+        Assert.Contains("<details><summary>Units (2 rows)</summary>", html);
+        Assert.True(html.IndexOf("<details>", StringComparison.Ordinal) < html.IndexOf("<td>a/replicate_1</td>", StringComparison.Ordinal)
+            && html.IndexOf("<td>a/replicate_2</td>", StringComparison.Ordinal) < html.IndexOf("</details>", StringComparison.Ordinal));
+        Assert.Contains("<div class=\"table-wrap\"><table>", html);
     }
 
     [Fact]

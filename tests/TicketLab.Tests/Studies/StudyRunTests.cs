@@ -109,6 +109,10 @@ public sealed class StudyRunTests : IDisposable
         Assert.Contains("Layer density: weights remaining per prunable tensor", html);
         Assert.Contains("Lottery run", html);
         Assert.Contains("Instability analysis level 1", html);
+        // The answers lead: the first figure comes before the progress, whose unit table is folded.
+        Assert.True(html.IndexOf("<figure", StringComparison.Ordinal) is > 0 and var firstFigure
+            && firstFigure < html.IndexOf("<h2>Progress</h2>", StringComparison.Ordinal), "a figure precedes the progress section");
+        Assert.Contains("<details><summary>Units (13 rows)</summary>", html);
         // Series are labelled by what they are: the branch's name, never its folder's hash.
         string csv = File.ReadAllText(Path.Combine(Path.GetDirectoryName(index)!, "figures", "accuracy_vs_remaining.csv"));
         Assert.Contains("random_reinit", csv);
