@@ -6,7 +6,10 @@ namespace TicketLab.Cli.Binding;
 /// <summary>Options shared by every command that trains: where things live, the device, output style.</summary>
 public sealed class CommonOptions
 {
-    public Option<string?> Root { get; } = new("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]" };
+    public Option<string?> Root { get; } = StoreRoot();
+
+    /// <summary>The store's <c>--root</c>, as every command that reads or writes the store takes it; <paramref name="note"/> adds to its help.</summary>
+    public static Option<string?> StoreRoot(string note = "") => new("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]" + note };
     public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Folder with the dataset files [default: $TICKETLAB_DATA, then ~/.local/share/ticketlab/datasets, then /usr/share/datasets for fashion_mnist]" };
     public Option<bool> Download { get; } = new("--download") { Description = "Download a missing dataset from its official location (checksums verified)" };
     public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda (cuda uses the libtorch of an installed PyTorch: see --libtorch)", DefaultValueFactory = _ => "cpu" };

@@ -13,7 +13,7 @@ namespace TicketLab.Cli.Commands;
 /// <summary><c>ticketlab export</c> and <c>ticketlab import openlth</c>: networks to and from PyTorch and OpenLTH.</summary>
 internal static class InteropCommands
 {
-    private static Option<string?> Root() => new("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]" };
+    private static Option<string?> Root() => Binding.CommonOptions.StoreRoot();
 
     public static Command Export(CliEnvironment environment)
     {

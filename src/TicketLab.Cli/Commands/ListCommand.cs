@@ -17,7 +17,7 @@ internal static class ListCommand
 {
     public static Command Create(CliEnvironment environment)
     {
-        var root = new Option<string?>("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]" };
+        var root = Binding.CommonOptions.StoreRoot();
         var json = new Option<bool>("--json") { Description = "Print the list as JSON" };
         var command = new Command("list", "List the experiments in the store (training runs, lottery runs, analyses, sweeps) with their state.") { root, json };
         command.SetAction(result => CommandErrors.Guard(environment, () =>

@@ -14,7 +14,7 @@ internal static class ReportCommand
         var compare = new Option<string[]>("--compare") { Description = "Overlay two experiments of one kind: --compare A B", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--out") { Description = "Folder to write the report to [default: <experiment>/report, or ./report-<A>-vs-<B>]" };
         var levels = new Option<string?>("--levels") { Description = "Lottery levels whose training curves to draw, e.g. 0,5,10 [default: first, middle, last]" };
-        var root = new Option<string?>("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]" };
+        var root = Binding.CommonOptions.StoreRoot();
         var command = new Command("report", "Write the figures (PNG, SVG and the CSV behind each), tables and an offline index.html of an experiment.")
         {
             target, compare, output, levels, root,

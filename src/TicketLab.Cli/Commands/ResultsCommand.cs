@@ -11,7 +11,7 @@ internal static class ResultsCommand
 {
     public static Command Create(CliEnvironment environment)
     {
-        var root = new Option<string?>("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]" };
+        var root = Binding.CommonOptions.StoreRoot();
         var kind = new Option<string[]>("--kind") { Description = $"Only experiments of these kinds (repeat or comma-separate): {string.Join(", ", ExperimentRegistry.All.Select(k => k.Name))}" };
         var preset = new Option<string?>("--preset") { Description = "Only experiments whose recipe is nearest to this preset (the 'preset' column: the preset it departs from least)" };
         var where = new Option<string[]>("--where") { Description = "Only experiments with this recipe value, e.g. training.lr=0.1 or model.model_name=lenet_300_100 (repeatable; all must hold)" };

@@ -20,7 +20,7 @@ internal static class StudyCommand
     private sealed class Shared
     {
         public Argument<string> File { get; } = new("file") { Description = "The study file (.toml); see studies/ for examples" };
-        public Option<string?> Root { get; } = new("--root") { Description = "Experiment store folder [default: $TICKETLAB_ROOT, else ~/.local/share/ticketlab/experiments]; on Slurm, a folder every node sees" };
+        public Option<string?> Root { get; } = Binding.CommonOptions.StoreRoot("; on Slurm, a folder every node sees");
         public Option<string?> DataDir { get; } = new("--data-dir") { Description = "Folder with the dataset files, passed to every unit" };
         public Option<bool> Download { get; } = new("--download") { Description = "Let units download a missing dataset (checksums verified)" };
         public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout" };
