@@ -153,7 +153,7 @@ def _group_text(run_folder: str, branch: str, key: str, value: Any) -> str:
     """A retrain's noise-floor seed (2000003 + replicate) reads as its rule, the same in every replicate."""
     replicate_folder = os.path.basename(os.path.dirname(os.path.dirname(os.path.normpath(run_folder))))
     number = replicate_folder[len("replicate_"):] if replicate_folder.startswith("replicate_") else ""
-    if branch == "retrain" and key == "data_order_seed" and number.isdigit() and str(value) == str(NOISE_FLOOR_SEED_BASE + int(number)):
+    if branch == "retrain" and key == "data_order_seed" and number.isdigit() and _label_text(value) == str(NOISE_FLOOR_SEED_BASE + int(number)):
         return f"{NOISE_FLOOR_SEED_BASE}+replicate"
     return _label_text(value)
 
