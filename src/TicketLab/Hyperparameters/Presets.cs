@@ -50,6 +50,35 @@ public static class Presets
 
     private static PruningHparams Openlth() => new();
 
+    // Maene, Li & Moens 2021, Table 1: every round rewinds to initialization (the rewind step's default, 0it),
+    // global magnitude pruning of the weights of every layer, output layer included (appendix A.3),
+    // batch norm affine with PyTorch's default scale of 1. Durations are in epochs, so a larger
+    // --batch-size keeps the epochs and takes fewer steps, as the paper's batch-size experiments do.
+    private static PruningHparams MaenePruning() => new() { PruningLayersToIgnore = "none" };
+
+    private static TrainingDesc MaeneLenet(string dataset) => new(
+        new DatasetHparams { DatasetName = dataset, BatchSize = 60 },
+        new ModelHparams { ModelName = "lenet_300_100", ModelInit = ModelInit.KaimingUniform },
+        new TrainingHparams { OptimizerName = OptimizerName.Adam, Lr = 1.2e-3, LrSchedule = LrSchedule.Constant, TrainingSteps = new(25, 0) });
+
+    private static TrainingDesc MaeneResnet20(string dataset) => new(
+        new DatasetHparams { DatasetName = dataset, BatchSize = 128 },
+        new ModelHparams { ModelName = "resnet_20", BatchnormInit = BatchnormInit.Fixed },
+        new TrainingHparams
+        {
+            OptimizerName = OptimizerName.Sgd, Lr = 0.1, Momentum = 0.9, WeightDecay = 1e-5,
+            TrainingSteps = new(85, 0), MilestoneSteps = [new(56, 0), new(71, 0)], Gamma = 0.1,
+        });
+
+    private static TrainingDesc MaeneConv4(string dataset) => new(
+        new DatasetHparams { DatasetName = dataset, BatchSize = 128 },
+        new ModelHparams { ModelName = "conv4" },
+        new TrainingHparams
+        {
+            OptimizerName = OptimizerName.Sgd, Lr = 0.01, Momentum = 0.9, WeightDecay = 1e-5,
+            TrainingSteps = new(75, 0), LrSchedule = LrSchedule.Cosine,
+        });
+
     private static readonly Dictionary<string, Preset> Named = new()
     {
         ["lenet_300_100"] = new("LeNet-300-100, SGD lr 0.1, 40ep, batch 128; prune 20% global, output dense", "OpenLTH mnist_lenet_300_100, on fashion_mnist", () => OpenlthLenet("fashion_mnist"), Openlth),
@@ -77,6 +106,15 @@ public static class Presets
         ["openlth_cifar_vgg_16"] = new("same as vgg_16", "OpenLTH cifar_vgg_16", () => Cifar("vgg_16", 0.1, default), Openlth),
         ["resnet_20_warmup"] = new("ResNet-20, lr 0.03 with 30000it linear warmup", "Frankle et al. 2020, ResNet-20 warmup", () => Cifar("resnet_20", 0.03, new(0, 30_000)), Openlth),
         ["vgg_16_warmup"] = new("VGG-16, lr 0.1 with 30000it linear warmup", "Frankle et al. 2020, VGG-16 warmup", () => Cifar("vgg_16", 0.1, new(0, 30_000)), Openlth),
+        ["maene_lenet_300_100"] = new("LeNet-300-100, Adam 1.2e-3 constant, 25ep, batch 60, Kaiming uniform; prune 20% global over all layers, rewind to 0", "Maene et al. 2021, Table 1, LeNet-300-100 on MNIST",
+            () => MaeneLenet("mnist"), MaenePruning),
+        ["maene_lenet_300_100_fashion"] = new("as maene_lenet_300_100, on fashion_mnist", "Maene et al. 2021 LeNet recipe, on fashion_mnist", () => MaeneLenet("fashion_mnist"), MaenePruning),
+        ["maene_resnet_20"] = new("ResNet-20, SGD lr 0.1 momentum 0.9 wd 1e-5, 85ep, x0.1 at 56ep,71ep, batch 128, Kaiming normal, BN scale 1; prune 20% global over all layers", "Maene et al. 2021, Table 1, ResNet-20 on CIFAR-10",
+            () => MaeneResnet20("cifar10"), MaenePruning),
+        ["maene_resnet_20_fashion"] = new("as maene_resnet_20, on fashion_mnist", "Maene et al. 2021 ResNet-20 recipe, on fashion_mnist", () => MaeneResnet20("fashion_mnist"), MaenePruning),
+        ["maene_conv4"] = new("Conv-4, SGD lr 0.01 momentum 0.9 wd 1e-5, cosine, 75ep, batch 128, Kaiming normal; prune 20% global over all layers", "Maene et al. 2021, Table 1, Conv-4 on CIFAR-10",
+            () => MaeneConv4("cifar10"), MaenePruning),
+        ["maene_conv4_fashion"] = new("as maene_conv4, on fashion_mnist", "Maene et al. 2021 Conv-4 recipe, on fashion_mnist", () => MaeneConv4("fashion_mnist"), MaenePruning),
     };
 
     public static IEnumerable<(string Name, string Summary, string Reproduces)> All => Named.Select(p => (p.Key, p.Value.Summary, p.Value.Reproduces));

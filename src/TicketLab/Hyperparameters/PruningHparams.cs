@@ -58,9 +58,24 @@ public sealed record LotteryHparams : IHparams
     [Hparam("Prune straight to this sparsity after level 0 (one-shot pruning) instead of by --pruning-fraction per level.")]
     public double? OneShotSparsity { get; init; }
 
+    [Hparam("Data order of the levels: shared (every level trains on the data order of level 0, as OpenLTH) or per_level (level L draws its own order, as the rounds of Maene et al. 2021 do).")]
+    public LevelDataOrder LevelDataOrder { get; init; } = LevelDataOrder.Shared;
+
+    [Hparam("Weight of the repellent loss of Maene et al. 2021 (section 4.2): each level's training adds lambda/|R| x the sum of cos^2 between its weights and those of the earlier levels' trained networks R, on its mask; 2 repels, -1 attracts, 0 is plain IMP.")]
+    public double RepelLambda { get; init; }
+
+    [Hparam("Which earlier levels the repellent loss uses: all (every earlier level) or previous (the level just before; Maene et al. 2021, Fig. 17).")]
+    public RepelScope RepelScope { get; init; } = RepelScope.All;
+
     public void Validate()
     {
         if (OneShotSparsity is { } sparsity && !(sparsity > 0 && sparsity < 1))
             throw new HparamException("--one-shot-sparsity", $"must be in (0, 1), got {OneShotSparsity}.");
+        if (!double.IsFinite(RepelLambda))
+            throw new HparamException("--repel-lambda", $"must be a finite number, got {RepelLambda}.");
+        if (RepelScope != RepelScope.All && RepelLambda == 0)
+            throw new HparamException("--repel-scope", "only applies with a non-zero --repel-lambda.");
+        if (RepelLambda != 0 && OneShotSparsity is not null)
+            throw new HparamException("--repel-lambda", "needs earlier pruned levels to repel from; one-shot pruning (--one-shot-sparsity) has only one.");
     }
 }

@@ -43,6 +43,21 @@ public sealed record LotteryDesc(TrainingDesc Training, PruningHparams Pruning, 
     }
 
     public string RunName => ExperimentName.Of(Prefix, NameKey());
+
+    /// <summary>
+    /// The recipe level <paramref name="level"/> trains with (its branches too): the run's recipe,
+    /// with level L's own data order when levels do not share one. The seed is level 0's plus a
+    /// large prime times L, a stream apart from the replicate numbers that seed level 0.
+    /// </summary>
+    public TrainingDesc TrainingAt(int level, int replicate) =>
+        Lottery.LevelDataOrder == LevelDataOrder.Shared || level == 0
+            ? Training
+            : Training with { Training = Training.Training with { DataOrderSeed = LevelDataOrderSeed(Training, replicate, level) } };
+
+    public static int LevelDataOrderSeed(TrainingDesc training, int replicate, int level) =>
+        unchecked(TicketLab.Training.TrainingRunner.DataOrderSeed(training, replicate) + LevelSeedStride * level);
+
+    private const int LevelSeedStride = 10_000_019;
 }
 
 /// <summary>Folder layout of a lottery run: <c>lottery_&lt;hash&gt;/replicate_N/level_L/main</c> and branches beside main.</summary>

@@ -43,13 +43,16 @@ public static class LotteryRunner
 
             var levelOptions = options with { SaveSteps = [.. options.SaveSteps, desc.Lottery.RewindStep] };
             var extra = new JsonObject { ["level"] = level, ["density"] = mask.Density, ["lottery_run"] = desc.RunName };
+            var training = desc.TrainingAt(level, replicate);
             TrainingSummary summary;
             if (level == 0)
             {
-                summary = TrainingRunner.Train(folder, desc.Training, replicate, levelOptions, context, start: null, extra);
+                summary = TrainingRunner.Train(folder, training, replicate, levelOptions, context, start: null, extra);
             }
             else
             {
+                var repellence = TrainingSummary.Read(folder) is null ? Repellence.For(desc, level, mask, layout.Main) : null;
+                if (repellence is { } repelled) extra["repellent_loss"] = repelled.Record;
                 var rewound = RewindState(layout, desc, context);
                 try
                 {
@@ -58,8 +61,9 @@ public static class LotteryRunner
                         InitialState = rewound,
                         StartStep = desc.Lottery.RewindStep,
                         Constraint = model => new MaskConstraint(model, mask),
+                        LossTerm = repellence?.Term,
                     };
-                    summary = TrainingRunner.Train(folder, desc.Training, replicate, options, context, start, extra);
+                    summary = TrainingRunner.Train(folder, training, replicate, options, context, start, extra);
                 }
                 finally
                 {

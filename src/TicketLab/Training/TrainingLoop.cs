@@ -51,6 +51,15 @@ public interface IParameterConstraint
     void BeforeOptimizerStep();
 }
 
+/// <summary>
+/// A term added to the training loss (a regularizer of the weights, e.g. the repellent loss of
+/// Maene et al. 2021). The logged loss stays the data loss; gradients follow the sum.
+/// </summary>
+public interface ILossTerm
+{
+    Tensor Compute();
+}
+
 /// <summary>The minibatch SGD loop: one scoped iteration per step, callbacks around it.</summary>
 public sealed class TrainingLoop
 {
@@ -62,6 +71,8 @@ public sealed class TrainingLoop
 
     /// <summary>Keeps parameters within a constraint around every optimizer step (a pruning mask).</summary>
     public IParameterConstraint? Constraint { get; init; }
+
+    public ILossTerm? LossTerm { get; init; }
 
     /// <summary>
     /// Trains from <paramref name="start"/> up to <paramref name="end"/>, or until the loss stops
@@ -103,6 +114,13 @@ public sealed class TrainingLoop
                 if (!float.IsFinite(lossValue))
                     return Diverged(state, new Divergence(step, lossValue, $"the training loss is {lossValue}"));
                 NativeAllocator.AfterForwardPass();
+                if (LossTerm is not null)
+                {
+                    loss = loss + LossTerm.Compute();
+                    double total = loss.item<float>();
+                    if (!double.IsFinite(total))
+                        return Diverged(state, new Divergence(step, total, $"the training loss with its added term is {total}"));
+                }
                 loss.backward();
                 Constraint?.BeforeOptimizerStep();
                 Optimizer.step();

@@ -15,8 +15,9 @@ namespace TicketLab.Training;
 /// </summary>
 public sealed class TrainingSetup : IDisposable
 {
-    private TrainingSetup(TicketModel model, OptimizerHelper optimizer, TrainingBatches batches, Step origin, Step end, IParameterConstraint? constraint)
+    private TrainingSetup(TicketModel model, OptimizerHelper optimizer, TrainingBatches batches, Step origin, Step end, IParameterConstraint? constraint, ILossTerm? lossTerm)
     {
+        LossTerm = lossTerm;
         Model = model;
         Optimizer = optimizer;
         Batches = batches;
@@ -33,6 +34,7 @@ public sealed class TrainingSetup : IDisposable
     public Step Origin { get; }
     public Step End { get; }
     public IParameterConstraint? Constraint { get; }
+    public ILossTerm? LossTerm { get; }
 
     /// <param name="stopAt">Stop there instead of at the end of the recipe (the schedule still follows the whole recipe).</param>
     public static TrainingSetup Create(TrainingDesc desc, int replicate, ImageDataset train, Device device, TrainingStart? start, StepSpec? stopAt = null)
@@ -54,7 +56,7 @@ public sealed class TrainingSetup : IDisposable
             if (start?.InitialState is { } initial) ModelState.Copy(model, initial, "initial state");
             var constraint = start?.Constraint?.Invoke(model);
             constraint?.Apply();
-            return new TrainingSetup(model, optimizer, batches, origin, end, constraint);
+            return new TrainingSetup(model, optimizer, batches, origin, end, constraint, start?.LossTerm?.Invoke(model));
         }
         catch
         {
@@ -65,11 +67,12 @@ public sealed class TrainingSetup : IDisposable
 
     public TrainingLoop Loop(TrainingHparams hparams, IReadOnlyList<ITrainingCallback> callbacks) => new()
     {
-        Model = Model, Optimizer = Optimizer, Hparams = hparams, Batches = Batches, Callbacks = callbacks, Constraint = Constraint,
+        Model = Model, Optimizer = Optimizer, Hparams = hparams, Batches = Batches, Callbacks = callbacks, Constraint = Constraint, LossTerm = LossTerm,
     };
 
     public void Dispose()
     {
+        (LossTerm as IDisposable)?.Dispose();
         Optimizer.Dispose();
         Model.Dispose();
     }

@@ -108,9 +108,12 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
                 string levelId = $"{replicate}/level_{level}";
                 yield return new PlannedUnit(levelId, CommandName, [.. replicateArgs, "--levels", Int(level)], level == 0 ? [] : [$"{replicate}/level_{level - 1}"], r, level);
                 string[] after = [levelId];
+                // A control's levels run in order too: in a repellent run (--repel-lambda) each is
+                // repelled from the control's own earlier levels.
                 if (level >= 1)
                     foreach (var branch in plan.Branches)
-                        yield return new PlannedUnit($"{levelId}/{branch.Name}", $"branch {branch.Name}", [.. branch.Args, .. replicateArgs, "--levels", Int(level)], after, r, level);
+                        yield return new PlannedUnit($"{levelId}/{branch.Name}", $"branch {branch.Name}", [.. branch.Args, .. replicateArgs, "--levels", Int(level)],
+                            level == 1 ? after : [levelId, $"{replicate}/level_{level - 1}/{branch.Name}"], r, level);
                 if (plan.InstabilityLevels.Contains(level))
                     yield return new PlannedUnit($"{levelId}/instability", "instability", [.. replicateArgs, "--level", Int(level)], after, r, level);
                 foreach (var analysis in plan.Analyses)

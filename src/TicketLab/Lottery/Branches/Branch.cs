@@ -40,21 +40,36 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
     protected abstract TrainingSummary Run(BranchJob job, THparams hparams);
 
     /// <summary>
+    /// In a repellent run, whether the branch at level L is repelled from the branch's own earlier
+    /// levels (a control that runs its own sequence; level 0 is the dense network all share), or
+    /// from the main run's, as the ticket is.
+    /// </summary>
+    protected virtual bool RepelledFromOwnLevels => true;
+
+    /// <summary>
     /// Trains the branch's run from <paramref name="initialState"/> at the lottery's rewind step,
     /// keeping <paramref name="mask"/>; the state's tensors are released afterwards.
     /// </summary>
-    protected static TrainingSummary TrainMasked(BranchJob job, TrainingDesc desc, Pruning.Mask mask,
+    protected TrainingSummary TrainMasked(BranchJob job, TrainingDesc desc, Pruning.Mask mask,
         Dictionary<string, TorchSharp.torch.Tensor> initialState, IHparams hparams, int? seedUsed = null)
     {
         try
         {
+            var record = Record(job, hparams, seedUsed);
+            string branchFolder = Path.GetFileName(job.Folder.Path);
+            Func<int, RunFolder> earlier = RepelledFromOwnLevels
+                ? level => level == 0 ? job.Layout.Main(0) : job.Layout.Branch(level, branchFolder)
+                : job.Layout.Main;
+            var repellence = TrainingSummary.Read(job.Folder) is null ? Repellence.For(job.Lottery, job.Level, mask, earlier) : null;
+            if (repellence is { } repelled) record["repellent_loss"] = repelled.Record;
             var start = new TrainingStart
             {
                 InitialState = initialState,
                 StartStep = job.Lottery.Lottery.RewindStep,
                 Constraint = model => new Pruning.MaskConstraint(model, mask),
+                LossTerm = repellence?.Term,
             };
-            return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, Record(job, hparams, seedUsed));
+            return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, record);
         }
         finally
         {

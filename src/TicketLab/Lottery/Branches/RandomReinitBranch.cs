@@ -21,7 +21,7 @@ public sealed class RandomReinitBranch : Branch<RandomReinitHparams>
 
     protected override TrainingSummary Run(BranchJob job, RandomReinitHparams hparams)
     {
-        var desc = job.Lottery.Training;
+        var desc = job.Lottery.TrainingAt(job.Level, job.Replicate);
         using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
         // Derived from the replicate, and from a stream apart from the model seeds (the replicate
         // numbers), so the fresh weights never coincide with a ticket's.

@@ -63,8 +63,12 @@ public sealed class RetrainBranch : Branch<RetrainHparams>
 
     protected override TrainingSummary Run(BranchJob job, RetrainHparams hparams)
     {
-        var desc = job.Lottery.Training with { Training = hparams.Apply(job.Lottery.Training.Training) };
+        var level = job.Lottery.TrainingAt(job.Level, job.Replicate);
+        var desc = level with { Training = hparams.Apply(level.Training) };
         using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
         return TrainMasked(job, desc, mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams);
     }
+
+    // The ticket retrained: in a repellent run it is repelled from the same earlier networks as the ticket.
+    protected override bool RepelledFromOwnLevels => false;
 }
