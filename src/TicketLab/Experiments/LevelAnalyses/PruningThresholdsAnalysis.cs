@@ -81,7 +81,7 @@ public sealed class PruningThresholdsAnalysis : LevelAnalysis<NoHparams, Pruning
     private static PruningThreshold Threshold(string name, Tensor pruned, Tensor survivors) => new(name, pruned.numel(), survivors.numel(),
         pruned.numel() > 0 ? pruned.max().item<double>() : null, survivors.numel() > 0 ? survivors.min().item<double>() : null);
 
-    private static string F(double? value) => value?.ToString("G4", Invariant) ?? "-";
+    private static string F(double? value) => value?.ToString("G6", Invariant) ?? "-";
 
     protected override IReadOnlyList<ReportTable> Tabulate(IReadOnlyList<LevelResult<PruningThresholds>> results, NoHparams hparams) =>
     [

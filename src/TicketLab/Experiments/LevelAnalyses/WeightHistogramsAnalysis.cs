@@ -114,7 +114,7 @@ public sealed class WeightHistogramsAnalysis : LevelAnalysis<WeightHistogramsHpa
     protected override IReadOnlyList<ReportTable> Tabulate(IReadOnlyList<LevelResult<WeightHistograms>> results, WeightHistogramsHparams hparams) =>
     [
         new ReportTable($"Weight histograms: surviving prunable weights in {hparams.Bins} bins over [-{hparams.Range.ToString(Invariant)}, {hparams.Range.ToString(Invariant)}] (counts per bin in the figures' CSV)",
-            ["replicate", "level", "network", "weights", "surviving", "below range", "above range", "mean |w| in range"],
+            ["replicate", "level", "network", "state", "surviving", "below range", "above range", "mean |w| in range"],
             results.SelectMany(r => r.Result.Histograms.Select(h => (IReadOnlyList<string>)[
                 r.Replicate.ToString(Invariant), r.Level.ToString(Invariant), h.Network, h.State, h.Surviving.ToString(Invariant),
                 h.Below.ToString(Invariant), h.Above.ToString(Invariant),
