@@ -10,6 +10,9 @@ namespace TicketLab.Experiments;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     GenerationMode = JsonSourceGenerationMode.Metadata)]
 [JsonSerializable(typeof(LevelAnalyses.LayerDensityHparams))]
+[JsonSerializable(typeof(LevelAnalyses.RoundDistancesHparams))]
+[JsonSerializable(typeof(LevelAnalyses.RoundBarriersHparams))]
+[JsonSerializable(typeof(LevelAnalyses.WeightHistogramsHparams))]
 [JsonSerializable(typeof(Kinds.LotteryRunHparams))]
 [JsonSerializable(typeof(Kinds.InstabilityHparams))]
 [JsonSerializable(typeof(Kinds.RewindSweepHparams))]

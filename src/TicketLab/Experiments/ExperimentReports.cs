@@ -37,7 +37,10 @@ public static class ExperimentReports
         var sections = new List<ReportSection>();
         var figuresA = first.Sections.SelectMany(s => s.Figures).ToArray();
         var figuresB = second.Sections.SelectMany(s => s.Figures).ToDictionary(f => f.Name);
-        var overlays = figuresA.Where(f => figuresB.ContainsKey(f.Name)).Select(f =>
+        // Heatmaps cannot be overlaid: both experiments' come side by side.
+        var heatmaps = figuresA.Where(f => f.Heatmap is not null).Select(f => f with { Name = f.Name + "_a", Title = $"{la}: {f.Title}" })
+            .Concat(second.Sections.SelectMany(s => s.Figures).Where(f => f.Heatmap is not null).Select(f => f with { Name = f.Name + "_b", Title = $"{lb}: {f.Title}" }));
+        var overlays = figuresA.Where(f => f.Heatmap is null && figuresB.ContainsKey(f.Name)).Select(f =>
         {
             var g = figuresB[f.Name];
             // One experiment's single series needs no name of its own beside the experiment's label.
@@ -49,7 +52,7 @@ public static class ExperimentReports
                 XTickLabels = MergedTicks([f, g]).Labels,
                 ReferenceLines = [.. f.ReferenceLines.Select(r => r with { Label = $"{la}: {r.Label}" }), .. g.ReferenceLines.Select(r => r with { Label = $"{lb}: {r.Label}" })],
             };
-        }).ToArray();
+        }).Concat(heatmaps).ToArray();
         var table = new ReportTable("What differs", ["setting", a.Name, b.Name],
             differences[0].Select((d, i) => (IReadOnlyList<string>)[d.Path, d.Text, differences[1][i].Text]).ToArray());
         sections.Add(new ReportSection("Overlay", differences[0].Count > 0 ? [table] : [], overlays,

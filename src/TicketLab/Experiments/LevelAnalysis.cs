@@ -38,6 +38,13 @@ public interface ILevelAnalysis
     /// that change only the verdicts (a threshold), which are not stored. <paramref name="levels"/>: only these levels.
     /// </summary>
     IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders, IHparams? given = null, IReadOnlyCollection<int>? levels = null);
+    /// <summary>The figures of stored results in replicate folders (all settings found; none for most analyses), for the report.</summary>
+    IReadOnlyList<Figure> Figures(IEnumerable<string> replicateFolders, IReadOnlyCollection<int>? levels = null);
+    /// <summary>
+    /// Whether a level's result reads earlier levels' networks, branches' included (a matrix over the rounds):
+    /// in a study its unit then waits for the same analysis at the level before, and so for every earlier branch.
+    /// </summary>
+    bool ReadsEarlierLevels { get; }
 }
 
 /// <summary>
@@ -54,6 +61,7 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
     public abstract string Description { get; }
     public virtual int FirstLevel => 0;
     public virtual bool HasOwnReportSection => true;
+    public virtual bool ReadsEarlierLevels => false;
     public Type HparamsType => typeof(THparams);
     public IHparams DefaultHparams => new THparams();
 
@@ -64,6 +72,19 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
     /// <summary>The results as tables: one row per replicate and level, the columns the analysis chooses.</summary>
     protected abstract IReadOnlyList<ReportTable> Tabulate(IReadOnlyList<LevelResult<TResult>> results, THparams hparams);
 
+    /// <summary>
+    /// The results as figures (none by default), all levels and replicates of one setting together. Names
+    /// need only be unique within the analysis: <see cref="Figures"/> prefixes them with the setting's folder name.
+    /// </summary>
+    protected virtual IReadOnlyList<Figure> Draw(IReadOnlyList<LevelResult<TResult>> results, THparams hparams) => [];
+
+    /// <summary>
+    /// Whether a stored result still answers the question (true by default). An analysis whose result
+    /// covers the networks present in the store (branches run later) says no when that set has changed,
+    /// and the level is analysed again.
+    /// </summary>
+    protected virtual bool IsCurrent(TResult stored, LevelAnalysisJob job, THparams hparams) => true;
+
     public JsonObject Run(LevelAnalysisJob job, IHparams hparams) => RunTyped(job, (THparams)hparams).ToJson();
 
     public TResult RunTyped(LevelAnalysisJob job, THparams hparams)
@@ -73,7 +94,8 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
             throw new HparamException("--levels", $"{Name} applies to levels {FirstLevel} and above, not {job.Level}.");
         string folder = Path.Combine(job.Layout.Path, FolderName(hparams));
         string file = Path.Combine(folder, $"level_{job.Level}.json");
-        if (JsonRead.ObjectFile(file) is { } stored) return TResult.FromJson(stored["result"]!);
+        if (JsonRead.ObjectFile(file) is { } stored && TResult.FromJson(stored["result"]!) is var storedResult && IsCurrent(storedResult, job, hparams))
+            return storedResult;
         if (TrainingSummary.Read(job.Layout.Main(job.Level)) is not { } summary)
             throw new InvalidDataException($"{job.Layout.Main(job.Level).Path}: level {job.Level} has not finished; run `ticketlab lottery` with --levels {job.Level} first.");
         summary.RequireConverged($"Level {job.Level} of {job.Lottery.RunName}, which {Name} analyses,");
@@ -88,9 +110,15 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
         return result;
     }
 
-    public IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders, IHparams? given = null, IReadOnlyCollection<int>? levels = null)
+    public IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders, IHparams? given = null, IReadOnlyCollection<int>? levels = null) =>
+        Stored(replicateFolders, given, levels).SelectMany(s => Tabulate(s.Results, s.Hparams)).ToArray();
+
+    public IReadOnlyList<Figure> Figures(IEnumerable<string> replicateFolders, IReadOnlyCollection<int>? levels = null) =>
+        Stored(replicateFolders, null, levels).SelectMany(s => Draw(s.Results, s.Hparams).Select(f => f with { Name = $"{s.Folder}_{f.Name}" })).ToArray();
+
+    /// <summary>The stored results, grouped by setting (folder name), levels and replicates in order.</summary>
+    private IEnumerable<(string Folder, THparams Hparams, IReadOnlyList<LevelResult<TResult>> Results)> Stored(IEnumerable<string> replicateFolders, IHparams? given, IReadOnlyCollection<int>? levels)
     {
-        var tables = new List<ReportTable>();
         var byFolder = replicateFolders
             .SelectMany(r => Directory.Exists(r) ? Directory.EnumerateDirectories(r, Name + "_*") : [])
             .GroupBy(Path.GetFileName);
@@ -104,8 +132,7 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
             var results = files.Select(j => new LevelResult<TResult>((int)j["replicate"]!, (int)j["level"]!, TResult.FromJson(j["result"]!)))
                 .Where(r => levels is null || levels.Contains(r.Level))
                 .OrderBy(r => r.Level).ThenBy(r => r.Replicate).ToArray();
-            if (results.Length > 0) tables.AddRange(Tabulate(results, hparams));
+            if (results.Length > 0) yield return (settings.Key!, hparams, results);
         }
-        return tables;
     }
 }

@@ -14,6 +14,10 @@ public static class LevelAnalysisRegistry
     [
         new LayerDensityAnalysis(),
         new CompareAnalysis(),
+        new RoundDistancesAnalysis(),
+        new RoundBarriersAnalysis(),
+        new PruningThresholdsAnalysis(),
+        new WeightHistogramsAnalysis(),
     ];
 
     public static IReadOnlyList<ILevelAnalysis> All => all;

@@ -19,6 +19,16 @@ public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList
 public sealed record ReferenceLine(string Label, double Y);
 
 /// <summary>
+/// A matrix of values drawn as coloured cells with each value printed in its cell, and a colour bar
+/// (a distance matrix over the rounds of a lottery run). NaN cells stay empty. Row 0 is drawn at the top.
+/// </summary>
+public sealed record Heatmap(IReadOnlyList<string> RowLabels, IReadOnlyList<string> ColumnLabels, IReadOnlyList<IReadOnlyList<double>> Values, string ValueLabel)
+{
+    /// <summary>How each cell's number is printed (.NET format string, invariant culture).</summary>
+    public string CellFormat { get; init; } = "F2";
+}
+
+/// <summary>
 /// A line chart, independent of where its numbers come from. <see cref="Name"/> is the file name
 /// (without extension) of the rendered files, so it may only hold letters, digits, '_' and '-'.
 /// Values are in the units of stored data (fractions); <see cref="XPercent"/> and <see cref="YPercent"/>
@@ -57,6 +67,15 @@ public sealed record Figure(string Name, string Title, string XLabel, string YLa
     public string? YColumn { get; init; }
 
     public IReadOnlyList<ReferenceLine> ReferenceLines { get; init; } = [];
+
+    /// <summary>
+    /// Each series is a histogram: its X are the centres of bins of equal width, its Y their heights,
+    /// drawn as outlines (steps) so that several overlay readably.
+    /// </summary>
+    public bool Steps { get; init; }
+
+    /// <summary>When set, the figure is this heatmap (<see cref="Series"/> stays empty; x and y labels name its columns and rows).</summary>
+    public Heatmap? Heatmap { get; init; }
 
     /// <summary>The CSV column names: series, x, y, y_min, y_max (bands), replicates (counts).</summary>
     public (string X, string Y) Columns => (XColumn ?? ColumnName(XLabel, "x"), YColumn ?? ColumnName(YLabel, "y"));

@@ -35,17 +35,18 @@ public static class FigureRenderer
         Validate(figure);
         Directory.CreateDirectory(folder);
         string png = Path.Combine(folder, figure.Name + ".png"), svg = Path.Combine(folder, figure.Name + ".svg"), csv = Path.Combine(folder, figure.Name + ".csv");
-        int height;
+        int width = figure.Heatmap is { } heatmap ? HeatmapRendering.Size(heatmap) : Width, height;
         using (var plot = BuildPlot(figure))
         {
-            height = LayoutHeight(plot);
-            plot.SaveSvg(svg, Width, height);
+            height = figure.Heatmap is null ? LayoutHeight(plot) : width;
+            plot.SaveSvg(svg, width, height);
             // The same layout at twice the pixels: ScottPlot scales every length, so legend and plot area match the SVG.
             plot.ScaleFactor = PngScale;
-            plot.SavePng(png, Width * PngScale, height * PngScale);
+            plot.SavePng(png, width * PngScale, height * PngScale);
         }
-        CsvTable.Write(csv, CsvHeader(figure), CsvRows(figure));
-        return new FigureFiles(png, svg, csv, Width, height);
+        if (figure.Heatmap is { } cells) CsvTable.Write(csv, HeatmapRendering.CsvHeader(figure, cells), HeatmapRendering.CsvRows(cells));
+        else CsvTable.Write(csv, CsvHeader(figure), CsvRows(figure));
+        return new FigureFiles(png, svg, csv, width, height);
     }
 
     /// <summary>
@@ -75,8 +76,15 @@ public static class FigureRenderer
         FigureNames.Validate(figure.Name, nameof(figure));
         ArgumentNullException.ThrowIfNull(figure.Series);
         ArgumentNullException.ThrowIfNull(figure.ReferenceLines);
+        if (figure.Heatmap is { } heatmap)
+        {
+            HeatmapRendering.Validate(figure, heatmap);
+            return;
+        }
         if (figure.LogX && figure.SymLogX)
             throw new ArgumentException($"Figure '{figure.Name}': choose LogX or SymLogX, not both.", nameof(figure));
+        if (figure.Steps && figure.Series.Any(s => s.X.Count > 1 && !HistogramOutline.EvenlySpaced(s.X)))
+            throw new ArgumentException($"Figure '{figure.Name}': a histogram's bin centres must be evenly spaced and increasing.", nameof(figure));
         foreach (var s in figure.Series)
         {
             if (s.X.Count != s.Y.Count)
@@ -119,7 +127,12 @@ public static class FigureRenderer
         var plot = new Plot();
         try
         {
-            Populate(plot, figure);
+            if (figure.Heatmap is { } heatmap)
+            {
+                if (SansFont is not null) plot.Font.Set(SansFont);
+                HeatmapRendering.Populate(plot, figure, heatmap);
+            }
+            else Populate(plot, figure);
             return plot;
         }
         catch
@@ -196,7 +209,7 @@ public static class FigureRenderer
     }
 
     /// <summary>The first sans-serif family installed (ScottPlot falls back to a serif one on Linux), or null for ScottPlot's choice.</summary>
-    private static readonly string? SansFont = new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Noto Sans" }
+    internal static readonly string? SansFont = new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Noto Sans" }
         .FirstOrDefault(SkiaSharp.SKFontManager.Default.GetFontFamilies().Contains);
 
     private static void Populate(Plot plot, Figure figure)
@@ -250,10 +263,11 @@ public static class FigureRenderer
         for (int i = 0; i < figure.Series.Count; i++)
         {
             var s = figure.Series[i];
-            var line = plot.Add.Scatter(s.X.Select(axis.Of).ToArray(), s.Y.Select(y => PlotY(figure, y)).ToArray(), palette.GetColor(i));
+            var (xs, ys) = figure.Steps ? HistogramOutline.Of(s.X, s.Y) : (s.X, s.Y);
+            var line = plot.Add.Scatter(xs.Select(axis.Of).ToArray(), ys.Select(y => PlotY(figure, y)).ToArray(), palette.GetColor(i));
             line.LegendText = countsDiffer && s.Replicates is { Count: > 0 } counts ? $"{s.Label} ({CountText(counts)})" : s.Label;
             line.LineWidth = 2;
-            line.MarkerSize = s.X.Count <= 40 ? 6 : 0;
+            line.MarkerSize = s.X.Count <= 40 && !figure.Steps ? 6 : 0;
             // The palette has 10 colours: the next ten series reuse them with other markers.
             line.MarkerShape = ((MarkerShape[])[MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond])[i / 10 % 4];
             // Skia's SVG back end drops dash patterns (and complains on stderr), so a "dashed"
@@ -263,7 +277,7 @@ public static class FigureRenderer
             {
                 line.LineWidth = 1.2f;
                 line.MarkerShape = ((MarkerShape[])[MarkerShape.OpenSquare, MarkerShape.OpenCircle, MarkerShape.OpenTriangleUp, MarkerShape.OpenDiamond])[i / 10 % 4];
-                line.MarkerSize = s.X.Count <= 40 ? 7 : 0;
+                line.MarkerSize = s.X.Count <= 40 && !figure.Steps ? 7 : 0;
             }
         }
     }

@@ -95,8 +95,11 @@ public static class StudyReport
     /// <summary>Figures of the same name drawn together, each series prefixed by its experiment's label.</summary>
     private static IReadOnlyList<Figure> Overlay(IReadOnlyList<(string Label, Report Report)> reports)
     {
-        var names = reports.SelectMany(r => r.Report.Sections.SelectMany(s => s.Figures).Select(f => f.Name)).Distinct().ToArray();
-        return names.Select(name =>
+        // A heatmap cannot be drawn over another: each experiment's comes on its own, its name and title telling which.
+        var heatmaps = reports.SelectMany((r, i) => r.Report.Sections.SelectMany(s => s.Figures).Where(f => f.Heatmap is not null)
+            .Select(f => reports.Count == 1 ? f : f with { Name = $"{f.Name}_{i + 1}", Title = $"{r.Label}: {f.Title}" }));
+        var names = reports.SelectMany(r => r.Report.Sections.SelectMany(s => s.Figures).Where(f => f.Heatmap is null).Select(f => f.Name)).Distinct().ToArray();
+        return heatmaps.Concat(names.Select(name =>
         {
             var figures = reports.Select(r => (r.Label, Figure: r.Report.Sections.SelectMany(s => s.Figures).FirstOrDefault(f => f.Name == name)))
                 .Where(f => f.Figure is not null).ToArray();
@@ -109,7 +112,7 @@ public static class StudyReport
                 XTickLabels = ExperimentReports.MergedTicks(figures.Select(f => f.Figure!).ToArray()).Labels,
                 ReferenceLines = figures.SelectMany(f => f.Figure!.ReferenceLines.Select(r => single ? r : r with { Label = $"{f.Label}: {r.Label}" })).ToArray(),
             };
-        }).ToArray();
+        })).ToArray();
     }
 
     private static ReportSection Progress(StudyStatus status, IReadOnlyList<StudyExperiment> experiments)

@@ -51,7 +51,9 @@ public sealed class StudyFileTests : IDisposable
         Assert.Equal(["lr=0.05/lottery/replicate_2/level_1"], level2.DependsOn);
         Assert.Equal(["lottery", "--preset", "lenet_300_100", "--lr", "0.05", "--replicate", "2", "--levels", "2"], level2.Args);
         Assert.Equal(["lr=0.1/lottery/replicate_1/level_0"], plan.Unit("lr=0.1/lottery/replicate_1/level_0/instability").DependsOn);
-        Assert.Equal(["lr=0.1/lottery/replicate_1/level_1"], plan.Unit("lr=0.1/lottery/replicate_1/level_1/compare").DependsOn);
+        // An analysis may read the level's branches, so it waits for them too.
+        Assert.Equal(["lr=0.1/lottery/replicate_1/level_1", "lr=0.1/lottery/replicate_1/level_1/random_reinit", "lr=0.1/lottery/replicate_1/level_1/retrain"],
+            plan.Unit("lr=0.1/lottery/replicate_1/level_1/compare").DependsOn);
         // Shared flags reach only the commands that take them: --points goes to instability and compare, not lottery.
         Assert.Contains("--points", plan.Unit("lr=0.1/lottery/replicate_1/level_2/instability").Args);
         Assert.Contains("--points", plan.Unit("lr=0.1/lottery/replicate_1/level_2/compare").Args);
@@ -93,6 +95,31 @@ public sealed class StudyFileTests : IDisposable
         Assert.All(plan.Units, u => Assert.Empty(u.DependsOn));
         Assert.Equal(["rewind-sweep", "--preset", "lenet_300_100", "--steps", "0it,1ep", "--replicates", "2"], plan.Unit("rewind-sweep").Args);
         Assert.Equal(["instability", "--preset", "lenet_300_100", "--start-step", "1ep", "--replicate", "2"], plan.Unit("instability/replicate_2").Args);
+    }
+
+    [Fact]
+    public void Analyses_over_the_rounds_expand_to_a_unit_per_level_each_after_the_levels_branches_and_its_own_level_before()
+    {
+        var plan = Plan("""
+            name = "rounds"
+            [flags]
+            preset = "lenet_300_100"
+            [[experiment]]
+            command = "lottery"
+            levels = 2
+            branches = ["random_reinit"]
+            analyses = ["round_distances", { name = "round_barriers", flags = { points = 5 } }, "pruning_thresholds", "weight_histograms"]
+            """);
+        Assert.Equal(["analyze", "round_distances", "--preset", "lenet_300_100", "--replicate", "1", "--levels", "0"], plan.Unit("lottery/replicate_1/level_0/round_distances").Args);
+        Assert.Equal(["lottery/replicate_1/level_2", "lottery/replicate_1/level_2/random_reinit", "lottery/replicate_1/level_1/round_distances"],
+            plan.Unit("lottery/replicate_1/level_2/round_distances").DependsOn);
+        Assert.Equal(["lottery/replicate_1/level_1", "lottery/replicate_1/level_1/random_reinit"], plan.Unit("lottery/replicate_1/level_1/round_barriers").DependsOn);
+        Assert.Contains("lottery/replicate_1/level_1/round_barriers", plan.Unit("lottery/replicate_1/level_2/round_barriers").DependsOn);
+        Assert.Contains("--points", plan.Unit("lottery/replicate_1/level_2/round_barriers").Args);
+        // Barriers and thresholds begin at level 1; a histogram is made of every level, and reads no other.
+        Assert.DoesNotContain(plan.Units, u => u.Id is "lottery/replicate_1/level_0/round_barriers" or "lottery/replicate_1/level_0/pruning_thresholds");
+        Assert.DoesNotContain("lottery/replicate_1/level_1/weight_histograms", plan.Unit("lottery/replicate_1/level_2/weight_histograms").DependsOn);
+        Assert.Equal(3 + 2 + 3 + 2 + 2 + 3, plan.Units.Count);
     }
 
     [Theory]

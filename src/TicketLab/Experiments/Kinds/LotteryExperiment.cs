@@ -116,9 +116,12 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
                             level == 1 ? after : [levelId, $"{replicate}/level_{level - 1}/{branch.Name}"], r, level);
                 if (plan.InstabilityLevels.Contains(level))
                     yield return new PlannedUnit($"{levelId}/instability", "instability", [.. replicateArgs, "--level", Int(level)], after, r, level);
+                // An analysis may read the level's branches; one over the rounds also its own result at the level before (and so earlier branches).
+                string[] branchUnits = level >= 1 ? [.. plan.Branches.Select(b => $"{levelId}/{b.Name}")] : [];
                 foreach (var analysis in plan.Analyses)
-                    if (level >= LevelAnalysisRegistry.Get(analysis.Name).FirstLevel)
-                        yield return new PlannedUnit($"{levelId}/{analysis.Name}", $"analyze {analysis.Name}", [.. analysis.Args, .. replicateArgs, "--levels", Int(level)], after, r, level);
+                    if (LevelAnalysisRegistry.Get(analysis.Name) is var registered && level >= registered.FirstLevel)
+                        yield return new PlannedUnit($"{levelId}/{analysis.Name}", $"analyze {analysis.Name}", [.. analysis.Args, .. replicateArgs, "--levels", Int(level)],
+                            [.. after, .. branchUnits, .. registered.ReadsEarlierLevels && level > registered.FirstLevel ? [$"{replicate}/level_{level - 1}/{analysis.Name}"] : Array.Empty<string>()], r, level);
             }
         }
     }
@@ -335,7 +338,7 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
         var replicateFolders = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().ToArray();
         foreach (var analysis in LevelAnalysisRegistry.All.Where(a => a.HasOwnReportSection))
             if (analysis.Tables(replicateFolders) is { Count: > 0 } tables)
-                sections.Add(new ReportSection($"Analysis: {analysis.Name}", tables, [], analysis.Description + "."));
+                sections.Add(new ReportSection($"Analysis: {analysis.Name}", tables, analysis.Figures(replicateFolders), analysis.Description + "."));
         return new Report($"Lottery run {experiment.Name}", ExperimentReports.HyperparameterTables(ExperimentReports.HparamsOf(experiment)), sections);
     }
 
