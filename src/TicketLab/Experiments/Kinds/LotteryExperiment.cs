@@ -400,7 +400,7 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
         static double? Rise(Analysis.PairComparison p) => p.Curve.ErrorExcessOverChord;
         var figures = new[]
         {
-            Make("angle_vs_remaining", "Angular distance 2·angle/π between trained endpoints (surviving weights): the same-region verdict's numbers", "angular distance", "angular_distance", false,
+            Make("angle_vs_remaining", "Angular distance between trained endpoints (same region)", "angular distance", "angular_distance", false,
                 Line(tp, "T-P: ticket vs pruning solution", Angle), Line(rp, "R-P: scratch vs pruning solution (control)", Angle),
                 Line(tt2, "T-T2: noise floor (two retrains of the ticket)", Angle), Line(tp, "T travel: ticket's end vs its start", p => p.TravelAngleA)),
             Make("distance_vs_remaining", "L2 distance between trained endpoints (surviving weights, / norm of the second)", "normalized L2 distance", "normalized_l2_distance", false,
@@ -408,10 +408,10 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
                 Line(tt2, "T-T2: noise floor (two retrains of the ticket)", Normalized), Line(td, "T-D: ticket vs dense", Normalized)),
             Make("start_distance_vs_remaining", "L2 distance between starting points (/ norm of the second's end)", "normalized L2 distance", "start_normalized_l2_distance", false,
                 Line(tp, "T-P", p => p.Start.L2Distance / p.End.ReferenceNorm), Line(rp, "R-P", p => p.Start.L2Distance / p.End.ReferenceNorm)),
-            Make("rise_vs_remaining", "Rise of the test error above the chord between trained endpoints: the same-basin verdict's numbers", "rise above chord (percentage points)", "error_excess_over_chord", true,
+            Make("rise_vs_remaining", "Rise of the test error above the chord (same basin)", "rise above chord (percentage points)", "error_excess_over_chord", true,
                 Line(tp, "T-P", Rise), Line(rp, "R-P", Rise), Line(tt2, "T-T2 (noise floor)", Rise), Line(td, "T-D", Rise), Line(rd, "R-D", Rise))
                 with { ReferenceLines = [new ReferenceLine($"basin threshold {ExperimentReports.P(basinThreshold)}", basinThreshold)] },
-            Make("barrier_vs_remaining", "Error barrier of linear interpolation between trained endpoints (at least half the endpoints' gap)", "error barrier (percentage points)", "error_barrier", true,
+            Make("barrier_vs_remaining", "Error barrier between trained endpoints (at least half their gap)", "error barrier (percentage points)", "error_barrier", true,
                 Line(tp, "T-P", p => p.Curve.ErrorBarrier), Line(rp, "R-P", p => p.Curve.ErrorBarrier),
                 Line(tt2, "T-T2 (noise floor)", p => p.Curve.ErrorBarrier), Line(td, "T-D", p => p.Curve.ErrorBarrier),
                 Line(rd, "R-D", p => p.Curve.ErrorBarrier)),
