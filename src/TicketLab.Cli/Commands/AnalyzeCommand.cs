@@ -50,11 +50,16 @@ internal static class AnalyzeCommand
                         ["replicate"] = replicate, ["level"] = level,
                         ["result"] = TrainingCommandSupport.WithProgress(output, context, c => LevelAnalysisRegistry.Run(analysis, hparams, desc, replicate, level, runOptions, c)),
                     });
-            var folders = replicates.Select(r => TicketLab.Lottery.LotteryRunner.Layout(context, desc, r).Path);
+            var folders = replicates.Select(r => TicketLab.Lottery.LotteryRunner.Layout(context, desc, r).Path).ToArray();
             foreach (var table in analysis.Tables(folders, hparams, levelList))
                 ReportTableView.Write(output, table);
             TrainingCommandSupport.WriteResults(output, context.Store, desc.RunName);
-            if (output.Json) TrainingCommandSupport.PrintJson(output, new JsonObject { ["lottery_run"] = desc.RunName, ["analysis"] = analysis.FolderName(hparams), ["results"] = rows });
+            if (output.Json)
+            {
+                var json = new JsonObject { ["lottery_run"] = desc.RunName, ["analysis"] = analysis.FolderName(hparams), ["results"] = rows };
+                if (analysis.Verdicts(folders, hparams, levelList) is { } verdicts) json["verdicts"] = verdicts;
+                TrainingCommandSupport.PrintJson(output, json);
+            }
             return 0;
         }));
         return command;

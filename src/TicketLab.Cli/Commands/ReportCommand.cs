@@ -14,13 +14,20 @@ internal static class ReportCommand
         var compare = new Option<string[]>("--compare") { Description = "Overlay two experiments of one kind: --compare A B", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--out") { Description = "Folder to write the report to [default: <experiment>/report, or ./report-<A>-vs-<B>]" };
         var levels = new Option<string?>("--levels") { Description = "Lottery levels whose training curves to draw, e.g. 0,5,10 [default: first, middle, last]" };
+        var basin = new Option<double>("--basin-threshold")
+        {
+            Description = "Rise of the error above the chord (a fraction) under which compare's verdict counts two networks as one basin; changes only the verdicts",
+            DefaultValueFactory = _ => TicketLab.Analysis.InterpolationCurve.StabilityThreshold,
+        };
         var root = Binding.CommonOptions.StoreRoot();
         var command = new Command("report", "Write the figures (PNG, SVG and the CSV behind each), tables and an offline index.html of an experiment.")
         {
-            target, compare, output, levels, root,
+            target, compare, output, levels, basin, root,
         };
         command.SetAction(result => CommandErrors.Guard(environment, () =>
         {
+            double basinThreshold = result.GetValue(basin);
+            TicketLab.Analysis.InterpolationCurve.RequireThreshold(basinThreshold, "--basin-threshold");
             var store = ExperimentStore.Resolve(result.GetValue(root));
             Report report;
             string defaultFolder;
@@ -38,7 +45,7 @@ internal static class ReportCommand
                 {
                     var experiment = ExperimentRef.Resolve(store, text);
                     var curveLevels = result.GetValue(levels) is { } text2 ? TicketLab.Lottery.Branches.BranchRegistry.ParseLevels(text2) : null;
-                    report = ExperimentReports.Build(store, experiment, new ReportOptions { CurveLevels = curveLevels });
+                    report = ExperimentReports.Build(store, experiment, new ReportOptions { CurveLevels = curveLevels, BasinThreshold = basinThreshold });
                     single = experiment;
                     defaultFolder = experiment.Kind.StoredAsFile
                         ? Path.ChangeExtension(experiment.Path, null) + "_report"

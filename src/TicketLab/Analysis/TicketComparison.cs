@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using TicketLab.Foundations;
 using TicketLab.Hyperparameters;
@@ -17,11 +16,14 @@ namespace TicketLab.Analysis;
 /// points and between their trained endpoints, how far training moved the first, cosine, angular
 /// distance and sign agreement of the endpoints over the mask's surviving weights, prediction
 /// disagreement and two-network ensemble accuracy on the test set, and the linear interpolation
-/// between the trained endpoints (error and loss barrier, Frankle et al. 2020).
+/// between the trained endpoints (error and loss barrier, Frankle et al. 2020). The travel angles
+/// (angular distance of each network's end from its start) are absent from comparisons stored
+/// before they were measured.
 /// </summary>
 public sealed record PairComparison(
     string Name, WeightDistances Start, WeightDistances End, double TravelA, double TravelB,
-    double PredictionDisagreement, double EnsembleAccuracy, double AccuracyA, double AccuracyB, InterpolationCurve Curve)
+    double PredictionDisagreement, double EnsembleAccuracy, double AccuracyA, double AccuracyB, InterpolationCurve Curve,
+    double? TravelAngleA = null, double? TravelAngleB = null)
 {
     public JsonObject ToJson() => new()
     {
@@ -30,6 +32,8 @@ public sealed record PairComparison(
         ["end"] = End.ToJson(),
         ["travel_a_l2"] = TravelA,
         ["travel_b_l2"] = TravelB,
+        ["travel_a_angular_distance"] = TravelAngleA,
+        ["travel_b_angular_distance"] = TravelAngleB,
         ["prediction_disagreement"] = PredictionDisagreement,
         ["ensemble_test_accuracy"] = EnsembleAccuracy,
         ["test_accuracy_a"] = AccuracyA,
@@ -41,15 +45,8 @@ public sealed record PairComparison(
         WeightDistances.FromJson(json["start"]!), WeightDistances.FromJson(json["end"]!),
         (double)json["travel_a_l2"]!, (double)json["travel_b_l2"]!,
         (double)json["prediction_disagreement"]!, (double)json["ensemble_test_accuracy"]!,
-        (double)json["test_accuracy_a"]!, (double)json["test_accuracy_b"]!, InterpolationCurve.FromJson(json["curve"]!));
-}
-
-/// <summary>A verdict states its answer, the rule it applied, and the numbers beside it (the control and the noise floor included).</summary>
-public enum Answer { Yes, No, Inconclusive }
-
-public sealed record Verdict(Answer Answer, string Rule, string Evidence)
-{
-    public string Text => Answer.ToString().ToLowerInvariant();
+        (double)json["test_accuracy_a"]!, (double)json["test_accuracy_b"]!, InterpolationCurve.FromJson(json["curve"]!),
+        (double?)json["travel_a_angular_distance"], (double?)json["travel_b_angular_distance"]);
 }
 
 /// <summary>One network of a level's comparison: its role, what it is, and where it lives.</summary>
@@ -66,41 +63,11 @@ public sealed record LevelComparison(int Level, double Density, double PruningSo
 {
     public PairComparison? Pair(string name) => Pairs.FirstOrDefault(p => p.Name == name);
 
-    /// <summary>
-    /// Same basin: the error barrier between T and P is under the threshold, and the noise floor
-    /// (the barrier between two retrains of the same ticket, T-T2) is too; when the noise floor
-    /// alone reaches the threshold the question cannot be answered at that threshold.
-    /// </summary>
-    public Verdict SameBasin(double threshold)
-    {
-        const string rule = "yes if barrier(T,P) < threshold; inconclusive if the noise floor barrier(T,T2) >= threshold";
-        if (Pair(TicketComparison.TP) is not { } tp || Pair(TicketComparison.TT2) is not { } tt2)
-            return new Verdict(Answer.Inconclusive, rule, "missing pairs");
-        string Points(double value) => (100 * value).ToString("F2", CultureInfo.InvariantCulture) + " pts";
-        string evidence = $"barrier T-P {Points(tp.Curve.ErrorBarrier)}, noise floor T-T2 {Points(tt2.Curve.ErrorBarrier)}, threshold {Points(threshold)}"
-            + (Pair(TicketComparison.RP) is { } rp ? $", control R-P {Points(rp.Curve.ErrorBarrier)}" : "");
-        var answer = tt2.Curve.ErrorBarrier >= threshold ? Answer.Inconclusive : tp.Curve.ErrorBarrier < threshold ? Answer.Yes : Answer.No;
-        return new Verdict(answer, rule, evidence);
-    }
+    /// <summary>Same basin, judged on this replicate alone (<see cref="ComparisonVerdicts.SameBasin"/> pools replicates).</summary>
+    public Verdict SameBasin(double threshold) => ComparisonVerdicts.SameBasin([this], threshold);
 
-    /// <summary>
-    /// Same region: judged on where training ends, not where it starts. T must end closer to P
-    /// than it started (training moved it toward P) and closer to P than the scratch network R
-    /// ends on the same mask. The start distances and how far each network moved are shown with it.
-    /// </summary>
-    public Verdict SameRegion()
-    {
-        const string rule = "yes if L2(T_end,P_end) < L2(T_start,P_start) and L2(T_end,P_end) < L2(R_end,P_end)";
-        if (Pair(TicketComparison.TP) is not { } tp || Pair(TicketComparison.RP) is not { } rp)
-            return new Verdict(Answer.Inconclusive, rule, "missing pairs");
-        double scale = tp.End.ReferenceNorm;
-        string N(double l2) => (l2 / scale).ToString("F3", CultureInfo.InvariantCulture);
-        string evidence = $"T-P start {N(tp.Start.L2Distance)} -> end {N(tp.End.L2Distance)} (T moved {N(tp.TravelA)}), "
-            + $"R-P end {N(rp.End.L2Distance)} (R moved {N(rp.TravelA)})"
-            + (Pair(TicketComparison.TT2) is { } tt2 ? $", noise floor T-T2 end {N(tt2.End.L2Distance)}" : "") + "; L2 / ||P||";
-        bool closer = tp.End.L2Distance < tp.Start.L2Distance && tp.End.L2Distance < rp.End.L2Distance;
-        return new Verdict(closer ? Answer.Yes : Answer.No, rule, evidence);
-    }
+    /// <summary>Same region, judged on this replicate alone (<see cref="ComparisonVerdicts.SameRegion"/> pools replicates).</summary>
+    public Verdict SameRegion() => ComparisonVerdicts.SameRegion([this]);
 
     public JsonObject ToJson() => new()
     {
@@ -132,7 +99,7 @@ public sealed record ComparisonOptions : IHparams
     public PruningSolutionHparams PruningSolution { get; init; } = new();
 
     [System.Text.Json.Serialization.JsonIgnore]
-    [Hparam("Error barrier (as a fraction) under which two networks count as one basin (Frankle et al. 2020: 0.02).")]
+    [Hparam("Rise of the test error above the chord (as a fraction) under which two networks count as one basin (after Frankle et al. 2020's 0.02 barrier).")]
     public double BasinThreshold { get; init; } = InterpolationCurve.StabilityThreshold;
 
     public void Validate()
@@ -200,12 +167,14 @@ public static class TicketComparison
             PairComparison Compare(string name, Endpoints a, Endpoints b)
             {
                 var (disagreement, ensemble) = Predictions.Compare(model, a.End, b.End, test);
+                var travelA = WeightDistances.Compute(a.End, a.Start, mask);
+                var travelB = WeightDistances.Compute(b.End, b.Start, mask);
                 return new PairComparison(name,
                     WeightDistances.Compute(a.Start, b.Start, mask), WeightDistances.Compute(a.End, b.End, mask),
-                    WeightDistances.Compute(a.End, a.Start, mask).L2Distance, WeightDistances.Compute(b.End, b.Start, mask).L2Distance,
-                    disagreement, ensemble, a.TestAccuracy, b.TestAccuracy,
+                    travelA.L2Distance, travelB.L2Distance, disagreement, ensemble, a.TestAccuracy, b.TestAccuracy,
                     // Trained endpoints only: a sparse network and a dense one are joined unmasked.
-                    Interpolation.Run(model, a.End, b.End, null, test, train, options.Interpolation));
+                    Interpolation.Run(model, a.End, b.End, null, test, train, options.Interpolation),
+                    travelA.AngularDistance, travelB.AngularDistance);
             }
             var pairs = new[] { Compare(TP, t, p), Compare(RP, r, p), Compare(TT2, t, t2), Compare(TD, t, d), Compare(RD, r, d) };
             double before = 1 - MetricsLog.Read(new RunFolder(pruned.Folder).MetricsPath).First(m => m.Name == "test_accuracy" && m.Step == 0).Value;

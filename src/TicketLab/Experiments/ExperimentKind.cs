@@ -29,6 +29,9 @@ public sealed record ReportOptions
 {
     /// <summary>Lottery levels whose training curves are drawn (null: first, middle and last).</summary>
     public IReadOnlyList<int>? CurveLevels { get; init; }
+
+    /// <summary>The rise above the chord under which <c>compare</c> counts two networks as one basin; changes only the verdicts shown.</summary>
+    public double BasinThreshold { get; init; } = Analysis.InterpolationCurve.StabilityThreshold;
 }
 
 /// <summary>

@@ -45,6 +45,12 @@ public interface ILevelAnalysis
     /// in a study its unit then waits for the same analysis at the level before, and so for every earlier branch.
     /// </summary>
     bool ReadsEarlierLevels { get; }
+
+    /// <summary>
+    /// Judgements over the replicates of each level, for the command's <c>--json</c>: from the results
+    /// stored under <paramref name="hparams"/>'s settings; null when the analysis judges nothing.
+    /// </summary>
+    JsonNode? Verdicts(IEnumerable<string> replicateFolders, IHparams hparams, IReadOnlyCollection<int>? levels = null);
 }
 
 /// <summary>
@@ -110,6 +116,24 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
         return result;
     }
 
+    /// <summary>Judgements pooled over replicates (<see cref="ILevelAnalysis.Verdicts"/>); none by default.</summary>
+    protected virtual JsonNode? Judge(IReadOnlyList<LevelResult<TResult>> results, THparams hparams) => null;
+
+    public JsonNode? Verdicts(IEnumerable<string> replicateFolders, IHparams hparams, IReadOnlyCollection<int>? levels = null)
+    {
+        var files = replicateFolders.Select(r => Path.Combine(r, FolderName(hparams))).Where(Directory.Exists)
+            .SelectMany(f => Directory.EnumerateFiles(f, "level_*.json")).Select(f => JsonRead.ObjectFile(f)!);
+        var results = Read(files, levels);
+        return results.Length == 0 ? null : Judge(results, (THparams)hparams);
+    }
+
+    /// <summary>Stored results in the current format (with "result"), of the given levels, by level then replicate.</summary>
+    private static LevelResult<TResult>[] Read(IEnumerable<JsonObject> files, IReadOnlyCollection<int>? levels) => files
+        .Where(j => j["result"] is not null && j["hparams"] is not null)
+        .Select(j => new LevelResult<TResult>((int)j["replicate"]!, (int)j["level"]!, TResult.FromJson(j["result"]!)))
+        .Where(r => levels is null || levels.Contains(r.Level))
+        .OrderBy(r => r.Level).ThenBy(r => r.Replicate).ToArray();
+
     public IReadOnlyList<ReportTable> Tables(IEnumerable<string> replicateFolders, IHparams? given = null, IReadOnlyCollection<int>? levels = null) =>
         Stored(replicateFolders, given, levels).SelectMany(s => Tabulate(s.Results, s.Hparams)).ToArray();
 
@@ -129,9 +153,7 @@ public abstract class LevelAnalysis<THparams, TResult> : ILevelAnalysis
                 .Where(j => j["result"] is not null && j["hparams"] is not null).ToArray();
             if (files.Length == 0) continue;
             var hparams = given is THparams typed && FolderName(typed) == settings.Key ? typed : HparamJson.FromJson<THparams>(files[0]["hparams"]!);
-            var results = files.Select(j => new LevelResult<TResult>((int)j["replicate"]!, (int)j["level"]!, TResult.FromJson(j["result"]!)))
-                .Where(r => levels is null || levels.Contains(r.Level))
-                .OrderBy(r => r.Level).ThenBy(r => r.Replicate).ToArray();
+            var results = Read(files, levels);
             if (results.Length > 0) yield return (settings.Key!, hparams, results);
         }
     }

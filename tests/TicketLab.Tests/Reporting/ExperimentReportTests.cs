@@ -95,7 +95,8 @@ public sealed class ExperimentReportTests : IDisposable
         string index = temp.Combine("report", "index.html");
         Assert.Contains(index, output);
 
-        foreach (var figure in new[] { "accuracy_vs_remaining", "accuracy_vs_step", "distance_vs_remaining", "start_distance_vs_remaining", "barrier_vs_remaining" })
+        foreach (var figure in new[] { "accuracy_vs_remaining", "accuracy_vs_step", "distance_vs_remaining", "start_distance_vs_remaining", "barrier_vs_remaining",
+                     "angle_vs_remaining", "rise_vs_remaining" })
         {
             var png = File.ReadAllBytes(temp.Combine("report", "figures", figure + ".png"));
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
@@ -142,7 +143,7 @@ public sealed class ExperimentReportTests : IDisposable
 
         AssertLocalReferencesExist(index);
         var browser = HtmlReportBrowserTests.RunChromium(temp, "--virtual-time-budget=5000", "--dump-dom", new Uri(index).AbsoluteUri);
-        Assert.Contains("data-images-loaded=\"5/5\"", browser.Stdout);
+        Assert.Contains("data-images-loaded=\"7/7\"", browser.Stdout);
     }
 
     [Fact]

@@ -334,7 +334,7 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
             new("Training curves", [], [TrainingCurves(experiment, rows.Select(r => r.Level).ToArray(), options.CurveLevels)],
                 "Test accuracy during training of the ticket at a few levels (replicate 1)."),
         };
-        if (ComparisonSection(experiment, rows) is { } comparison) sections.Add(comparison);
+        if (ComparisonSection(experiment, options.BasinThreshold) is { } comparison) sections.Add(comparison);
         var replicateFolders = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().ToArray();
         foreach (var analysis in LevelAnalysisRegistry.All.Where(a => a.HasOwnReportSection))
             if (analysis.Tables(replicateFolders) is { Count: > 0 } tables)
@@ -357,16 +357,42 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
         };
     }
 
-    private static ReportSection? ComparisonSection(ExperimentRef experiment, IReadOnlyList<LevelRow> rows)
+    /// <summary>
+    /// The latest comparison settings (the newest <c>compare_*</c> folder in the current format, in any
+    /// replicate), read from every replicate that has them: pooled verdicts need one setting throughout.
+    /// </summary>
+    private static IReadOnlyList<(int Replicate, Analysis.LevelComparison Comparison)> ComparisonsOfEveryReplicate(string experiment)
     {
-        var levels = LatestComparison(Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().First());
-        if (levels.Count == 0) return null;
-        Series Line(string pair, string label, Func<Analysis.PairComparison, double> value)
+        static JsonNode? Comparison(string file) => JsonNode.Parse(File.ReadAllText(file)) is { } json ? json["result"] ?? json : null;
+        var replicates = ReplicateFolders(experiment).ToArray();
+        var newest = replicates.SelectMany(r => Directory.EnumerateDirectories(r.Folder, "compare_*"))
+            .Where(f => Directory.EnumerateFiles(f, "level_*.json").FirstOrDefault() is { } file && Comparison(file)?["networks"] is not null)
+            .OrderByDescending(Directory.GetLastWriteTimeUtc).FirstOrDefault();
+        if (newest is null) return [];
+        string name = Path.GetFileName(newest);
+        return replicates.Where(r => Directory.Exists(Path.Combine(r.Folder, name)))
+            .SelectMany(r => Directory.EnumerateFiles(Path.Combine(r.Folder, name), "level_*.json")
+                .Select(f => (r.Replicate, Analysis.LevelComparison.FromJson(Comparison(f)!))))
+            .OrderBy(c => c.Item2.Level).ThenBy(c => c.Replicate).ToArray();
+    }
+
+    private static ReportSection? ComparisonSection(ExperimentRef experiment, double basinThreshold)
+    {
+        var all = ComparisonsOfEveryReplicate(experiment.Path);
+        if (all.Count == 0) return null;
+        var levels = all.GroupBy(c => c.Comparison.Level).OrderBy(g => g.Key).Select(g => g.Select(c => c.Comparison).ToArray()).ToArray();
+        // Mean over replicates, with a band from the smallest to the largest.
+        Series Line(string pair, string label, Func<Analysis.PairComparison, double?> value)
         {
-            var points = levels.Where(l => l.Pair(pair) is not null).ToArray();
-            return new Series(label, points.Select(l => l.Density).ToArray(), points.Select(l => DataNumbers.Derived(value(l.Pair(pair)!))).ToArray());
+            var points = levels.Select(l => (X: l[0].Density, Values: l.Select(c => c.Pair(pair) is { } p ? value(p) : null).OfType<double>().Select(DataNumbers.Derived).ToArray()))
+                .Where(p => p.Values.Length > 0).ToArray();
+            return new Series(label, points.Select(p => p.X).ToArray(), points.Select(p => DataNumbers.Derived(p.Values.Average())).ToArray(),
+                points.Select(p => p.Values.Min()).ToArray(), points.Select(p => p.Values.Max()).ToArray())
+            {
+                Replicates = points.Select(p => p.Values.Length).ToArray(),
+            };
         }
-        var (ticks, tickLabels) = RemainingTicks(levels.Select(l => l.Density));
+        var (ticks, tickLabels) = RemainingTicks(levels.Select(l => l[0].Density));
         Figure Make(string name, string title, string y, string column, bool percent, params Series[] series) =>
             new(name, title, "weights remaining (%)", y, series.Where(s => s.X.Count > 0).ToArray())
             {
@@ -375,36 +401,58 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
             };
         const string tp = Analysis.TicketComparison.TP, rp = Analysis.TicketComparison.RP, tt2 = Analysis.TicketComparison.TT2,
             td = Analysis.TicketComparison.TD, rd = Analysis.TicketComparison.RD;
-        static double Normalized(Analysis.PairComparison p) => p.End.NormalizedL2Distance;
+        static double? Normalized(Analysis.PairComparison p) => p.End.NormalizedL2Distance;
+        static double? Angle(Analysis.PairComparison p) => p.End.AngularDistance;
+        static double? Rise(Analysis.PairComparison p) => p.Curve.ErrorExcessOverChord;
         var figures = new[]
         {
+            Make("angle_vs_remaining", "Angular distance between trained endpoints (same region)", "angular distance", "angular_distance", false,
+                Line(tp, "T-P: ticket vs pruning solution", Angle), Line(rp, "R-P: scratch vs pruning solution (control)", Angle),
+                Line(tt2, "T-T2: noise floor (two retrains of the ticket)", Angle), Line(tp, "T travel: ticket's end vs its start", p => p.TravelAngleA)),
             Make("distance_vs_remaining", "L2 distance between trained endpoints (surviving weights, / norm of the second)", "normalized L2 distance", "normalized_l2_distance", false,
                 Line(tp, "T-P: ticket vs pruning solution", Normalized), Line(rp, "R-P: scratch vs pruning solution", Normalized),
                 Line(tt2, "T-T2: noise floor (two retrains of the ticket)", Normalized), Line(td, "T-D: ticket vs dense", Normalized)),
             Make("start_distance_vs_remaining", "L2 distance between starting points (/ norm of the second's end)", "normalized L2 distance", "start_normalized_l2_distance", false,
                 Line(tp, "T-P", p => p.Start.L2Distance / p.End.ReferenceNorm), Line(rp, "R-P", p => p.Start.L2Distance / p.End.ReferenceNorm)),
-            Make("barrier_vs_remaining", "Error barrier of linear interpolation between trained endpoints", "error barrier (percentage points)", "error_barrier", true,
+            Make("rise_vs_remaining", "Rise of the test error above the chord (same basin)", "rise above chord (percentage points)", "error_excess_over_chord", true,
+                Line(tp, "T-P", Rise), Line(rp, "R-P", Rise), Line(tt2, "T-T2 (noise floor)", Rise), Line(td, "T-D", Rise), Line(rd, "R-D", Rise))
+                with { ReferenceLines = [new ReferenceLine($"basin threshold {ExperimentReports.P(basinThreshold)}", basinThreshold)] },
+            Make("barrier_vs_remaining", "Error barrier between trained endpoints (at least half their gap)", "error barrier (percentage points)", "error_barrier", true,
                 Line(tp, "T-P", p => p.Curve.ErrorBarrier), Line(rp, "R-P", p => p.Curve.ErrorBarrier),
                 Line(tt2, "T-T2 (noise floor)", p => p.Curve.ErrorBarrier), Line(td, "T-D", p => p.Curve.ErrorBarrier),
                 Line(rd, "R-D", p => p.Curve.ErrorBarrier)),
         };
-        var table = new ReportTable("Ticket vs pruning solution, per level (replicate 1)",
-            ["level", "% remaining", "P error before / after fine-tuning", "L2 T-P start -> end", "L2 R-P end", "L2 T-T2 end", "angle T-P",
-             "barrier T-P", "barrier R-P", "barrier T-T2", "barrier T-D", "same region", "same basin"],
-            levels.Select(l => (IReadOnlyList<string>)[
-                l.Level.ToString(Invariant), (100 * l.Density).ToString("F1", Invariant),
-                $"{ExperimentReports.P(l.PruningSolutionErrorBefore)} / {ExperimentReports.P(l.PruningSolutionErrorAfter)}",
-                l.Pair(tp) is { } p ? $"{Fmt(p.Start.L2Distance / p.End.ReferenceNorm)} -> {Fmt(Normalized(p))}" : "-",
-                Fmt(l.Pair(rp) is { } r ? Normalized(r) : null), Fmt(l.Pair(tt2) is { } n ? Normalized(n) : null),
-                Fmt(l.Pair(tp)?.End.AngularDistance),
-                FmtP(l.Pair(tp)?.Curve.ErrorBarrier), FmtP(l.Pair(rp)?.Curve.ErrorBarrier), FmtP(l.Pair(tt2)?.Curve.ErrorBarrier), FmtP(l.Pair(td)?.Curve.ErrorBarrier),
-                l.SameRegion().Text, l.SameBasin(Analysis.InterpolationCurve.StabilityThreshold).Text]).ToArray());
-        var first = levels[0];
-        return new ReportSection("Ticket vs pruning solution", [table], figures,
+        var pooled = new ReportTable($"Verdicts per level, pooled over replicates (basin threshold {ExperimentReports.P(basinThreshold)})",
+            ["level", "% remaining", "replicates", "same region", "evidence", "same basin", "evidence"],
+            levels.Select(l =>
+            {
+                var region = Analysis.ComparisonVerdicts.SameRegion(l);
+                var basin = Analysis.ComparisonVerdicts.SameBasin(l, basinThreshold);
+                return (IReadOnlyList<string>)[l[0].Level.ToString(Invariant), (100 * l[0].Density).ToString("F1", Invariant), l.Length.ToString(Invariant),
+                    region.Text, region.EvidenceWithWarnings, basin.Text, basin.EvidenceWithWarnings];
+            }).ToArray());
+        var perReplicate = new ReportTable("Ticket vs pruning solution, per level and replicate",
+            ["replicate", "level", "% remaining", "P error before / after fine-tuning", "L2 T-P start -> end", "angle T-P", "angle T-T2", "angle R-P", "T travel (angle)",
+             "rise T-P", "rise T-T2", "rise R-P", "barrier T-P", "endpoint gap T-P", "same region", "same basin"],
+            all.Select(c =>
+            {
+                var l = c.Comparison;
+                return (IReadOnlyList<string>)[
+                    c.Replicate.ToString(Invariant), l.Level.ToString(Invariant), (100 * l.Density).ToString("F1", Invariant),
+                    $"{ExperimentReports.P(l.PruningSolutionErrorBefore)} / {ExperimentReports.P(l.PruningSolutionErrorAfter)}",
+                    l.Pair(tp) is { } p ? $"{Fmt(p.Start.L2Distance / p.End.ReferenceNorm)} -> {Fmt(p.End.NormalizedL2Distance)}" : "-",
+                    Fmt(l.Pair(tp)?.End.AngularDistance), Fmt(l.Pair(tt2)?.End.AngularDistance), Fmt(l.Pair(rp)?.End.AngularDistance), Fmt(l.Pair(tp)?.TravelAngleA),
+                    FmtP(l.Pair(tp)?.Curve.ErrorExcessOverChord), FmtP(l.Pair(tt2)?.Curve.ErrorExcessOverChord), FmtP(l.Pair(rp)?.Curve.ErrorExcessOverChord),
+                    FmtP(l.Pair(tp)?.Curve.ErrorBarrier), FmtP(l.Pair(tp) is { } e ? Analysis.ComparisonVerdicts.EndpointGap(e) : null),
+                    l.SameRegion().Text, l.SameBasin(basinThreshold).Text];
+            }).ToArray());
+        return new ReportSection("Ticket vs pruning solution", [pooled, perReplicate], figures,
             "T: ticket; P: pruning solution (the previous level's trained network on this level's mask, fine-tuned); R: scratch network (random re-initialization of the mask); "
             + "T2: the ticket retrained with another data order (noise floor); D: dense solution (level 0). Distances over the mask's surviving weights; "
-            + "barrier: max test error along the line between trained endpoints minus the mean of the endpoint errors (Frankle et al. 2020). "
-            + $"Same region: {first.SameRegion().Rule}. Same basin: {first.SameBasin(Analysis.InterpolationCurve.StabilityThreshold).Rule} (threshold 2 points). See docs/analysis.md.");
+            + "rise above chord: max over the line between trained endpoints of the test error minus the straight line between the endpoint errors; "
+            + "barrier: max test error along the line minus the mean of the endpoint errors (Frankle et al. 2020). Bands span the replicates. "
+            + $"Same region: {Analysis.ComparisonVerdicts.RegionRule}. Same basin (threshold {ExperimentReports.P(basinThreshold)}; `ticketlab report --basin-threshold`): "
+            + $"{Analysis.ComparisonVerdicts.BasinRule}. See docs/analysis.md.");
     }
 
     private static string Fmt(double? value) => value?.ToString("F3", Invariant) ?? "-";
