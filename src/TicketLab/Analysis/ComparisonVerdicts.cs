@@ -2,9 +2,9 @@ namespace TicketLab.Analysis;
 
 /// <summary>
 /// The two verdicts of <c>compare</c>, pooled over the replicates of one level (docs/analysis.md,
-/// "Verdicts"). Each can answer no: "same region" when the ticket ends farther from its pruning
-/// solution than two retrains of the ticket end from each other, or no closer than the scratch
-/// control; "same basin" when the error rises above the chord between them in every replicate.
+/// "Verdicts"). Each can answer no: "same region" when the ticket ends no nearer to its pruning
+/// solution than to where it started, or no nearer than the scratch control; "same basin" when the
+/// error rises above the chord between them in every replicate.
 /// </summary>
 public static class ComparisonVerdicts
 {
@@ -16,10 +16,11 @@ public static class ComparisonVerdicts
     public const double MinimumFloorTolerance = 0.1;
 
     public const string RegionRule =
-        "angular distance 2·angle/π between trained networks over the mask's weights, pooled over replicates; t = max(spread of T-T2, 10% of its mean). "
-        + "Yes if mean T-P <= max T-T2 (within the noise floor), max T-P + t <= min R-P (clearly below the re-initialized control) "
-        + "and max T-P + t <= min angle(T, T's start) (T ends nearer P than its own start); "
-        + "no if mean T-P > max T-T2 + t (beyond the noise floor by more than its spread) or mean T-P >= mean R-P; inconclusive otherwise";
+        "angular distance 2·angle/π between trained networks over the mask's weights, pooled over replicates; t = max(spread of the noise floor T-T2, 10% of its mean). "
+        + "Yes if max T-P + t <= min angle(T, T's start) (T ends nearer P than to where it started: it retrained towards P) "
+        + "and max T-P + t <= min R-P (clearly nearer than the re-initialized control); "
+        + "no if mean T-P >= mean angle(T, T's start) or mean T-P >= mean R-P; inconclusive otherwise. "
+        + "The noise floor gives the scale: T-P within it is indistinguishable from SGD noise";
 
     public const string BasinRule =
         "rise of the test error above the chord between the endpoint errors (max over the path), per replicate. "
@@ -39,49 +40,52 @@ public static class ComparisonVerdicts
         double tolerance = Math.Max(floor.Range, MinimumFloorTolerance * floor.Mean);
         var numbers = new Dictionary<string, Spread> { ["T-P"] = ticket, ["R-P"] = control, ["T-T2"] = floor, ["tolerance"] = new(tolerance, tolerance, tolerance) };
 
-        // How far T moved from its start: as an angle, or (comparisons stored before the angle was) as L2 against L2(T,P).
+        // How far T moved from its start (the initialization row of Maene et al.'s matrices): as an angle,
+        // or (comparisons stored before the angle was) as L2 against L2(T,P).
+        Spread nearness, travel;
         string travelText;
-        bool moved;
         if (tp.All(p => p.TravelAngleA is not null))
         {
-            var travel = Spread.Of(tp.Select(p => p.TravelAngleA!.Value));
+            nearness = ticket;
+            travel = Spread.Of(tp.Select(p => p.TravelAngleA!.Value));
             numbers["T travel"] = travel;
-            moved = ticket.Max + tolerance <= travel.Min;
             travelText = $"T moved {travel.Text(Spread.Angle)} from its start";
         }
         else
         {
-            var distance = Spread.Of(tp.Select(p => p.End.NormalizedL2Distance));
-            var travel = Spread.Of(tp.Select(p => p.TravelA / p.End.ReferenceNorm));
-            numbers["T-P L2"] = distance;
+            nearness = Spread.Of(tp.Select(p => p.End.NormalizedL2Distance));
+            travel = Spread.Of(tp.Select(p => p.TravelA / p.End.ReferenceNorm));
+            numbers["T-P L2"] = nearness;
             numbers["T travel L2"] = travel;
-            moved = distance.Max < travel.Min;
-            travelText = $"T moved {travel.Text(Spread.Angle)} from its start in L2 / ||P|| against T-P {distance.Text(Spread.Angle)} (stored without the travel angle)";
+            travelText = $"T moved {travel.Text(Spread.Angle)} from its start in L2 / ||P|| against T-P {nearness.Text(Spread.Angle)} (stored without the travel angle)";
         }
+        double travelTolerance = ReferenceEquals(nearness, ticket) ? tolerance : 0;
 
-        bool beyondFloor = ticket.Mean > floor.Max + tolerance;
+        bool notNearer = nearness.Mean >= travel.Mean;
         bool notBelowControl = ticket.Mean >= control.Mean;
-        bool withinFloor = ticket.Mean <= floor.Max;
+        bool nearer = nearness.Max + travelTolerance <= travel.Min;
         bool belowControl = ticket.Max + tolerance <= control.Min;
         var reasons = new List<string>();
         Answer answer;
-        if (beyondFloor || notBelowControl)
+        if (notNearer || notBelowControl)
         {
             answer = Answer.No;
-            if (beyondFloor) reasons.Add($"T-P exceeds the noise floor's largest value by {Spread.Angle(ticket.Mean - floor.Max)}, more than t");
+            if (notNearer) reasons.Add("T ends no nearer to P than to where it started");
             if (notBelowControl) reasons.Add("T-P is not below the re-initialized control R-P");
         }
-        else if (withinFloor && belowControl && moved)
+        else if (nearer && belowControl)
             answer = Answer.Yes;
         else
         {
             answer = Answer.Inconclusive;
-            if (!withinFloor) reasons.Add("T-P lies above the noise floor but within its tolerance");
+            if (!nearer) reasons.Add("T-P and T's travel from its start are not separated by more than t in every replicate");
             if (!belowControl) reasons.Add("T-P and R-P are not separated by more than t");
-            if (!moved) reasons.Add("T moved less from its start than it ends from P (plus t)");
         }
+        string scale = ticket.Mean <= floor.Max
+            ? "T-P is within the noise floor (indistinguishable from SGD noise)"
+            : FormattableString.Invariant($"T-P is {ticket.Mean / floor.Mean:F1}x the noise floor");
         string evidence = $"T-P {ticket.Text(Spread.Angle)}, noise floor T-T2 {floor.Text(Spread.Angle)} (t {Spread.Angle(tolerance)}), "
-            + $"control R-P {control.Text(Spread.Angle)}, {travelText}; {replicates.Count} replicate(s)"
+            + $"control R-P {control.Text(Spread.Angle)}, {travelText}; {scale}; {replicates.Count} replicate(s)"
             + (reasons.Count > 0 ? ": " + string.Join("; ", reasons) : "");
         string[] warnings = replicates.Count == 1 ? ["one replicate: the noise floor's spread is unknown, 10% of its value stands in"] : [];
         return new Verdict(answer, RegionRule, evidence) { Numbers = numbers, Replicates = replicates.Count, Warnings = warnings };

@@ -27,42 +27,42 @@ public sealed class ComparisonVerdictTests
     private static Answer Region(params LevelComparison[] replicates) => ComparisonVerdicts.SameRegion(replicates).Answer;
 
     [Fact]
-    public void Same_region_answers_yes_within_the_noise_floor_and_no_beyond_it()
+    public void Same_region_answers_yes_when_T_ends_nearer_P_than_its_start_and_no_when_it_does_not()
     {
-        // T-P inside T-T2's range, far below the scratch control and T's travel: yes.
-        Assert.Equal(Answer.Yes, Region(Level(0.10, 0.11, 0.9), Level(0.12, 0.13, 0.9)));
-        // The same floors, T-P a third above them: no, although T-P is still far below R-P
-        // (the old rule, closer than the control and closer than at the start, said yes here).
-        var beyond = ComparisonVerdicts.SameRegion([Level(0.17, 0.11, 0.9), Level(0.18, 0.13, 0.9)]);
-        Assert.Equal(Answer.No, beyond.Answer);
-        Assert.Contains("exceeds the noise floor", beyond.Evidence);
-        Assert.Equal(2, beyond.Replicates);
-        Assert.Equal(0.175, beyond.Numbers["T-P"].Mean, 9);
-        Assert.Equal(0.13, beyond.Numbers["T-T2"].Max, 9);
-        // No closer to P than a scratch network on the same mask: no, whatever the floor.
-        Assert.Equal(Answer.No, Region(Level(0.5, 0.6, 0.45)));
+        // T-P far below T's travel from its start (0.5) and the scratch control: yes, even above the floor.
+        var yes = ComparisonVerdicts.SameRegion([Level(0.17, 0.11, 0.9), Level(0.18, 0.13, 0.9)]);
+        Assert.Equal(Answer.Yes, yes.Answer);
+        Assert.Contains("x the noise floor", yes.Evidence);
+        Assert.Equal(2, yes.Replicates);
+        Assert.Equal(0.175, yes.Numbers["T-P"].Mean, 9);
+        Assert.Equal(0.13, yes.Numbers["T-T2"].Max, 9);
+        Assert.Contains("within the noise floor", ComparisonVerdicts.SameRegion([Level(0.10, 0.11, 0.9), Level(0.12, 0.13, 0.9)]).Evidence);
+        // T ends farther from P than from where it started: it trained away from P's region: no,
+        // although T-P is still far below the scratch control (the old rule said yes here).
+        var away = ComparisonVerdicts.SameRegion([Level(0.40, 0.11, 0.9, travel: 0.3), Level(0.42, 0.13, 0.9, travel: 0.35)]);
+        Assert.Equal(Answer.No, away.Answer);
+        Assert.Contains("no nearer to P than to where it started", away.Evidence);
+        // No closer to P than a scratch network on the same mask: no, whatever the travel.
+        Assert.Equal(Answer.No, Region(Level(0.5, 0.6, 0.45, travel: 0.9)));
     }
 
     [Fact]
-    public void Same_region_is_inconclusive_between_the_floor_and_its_tolerance_or_when_nothing_separates()
+    public void Same_region_is_inconclusive_when_travel_or_the_control_are_within_the_tolerance()
     {
-        // Above the floor's largest value but within its spread over replicates (0.10 to 0.16).
-        var near = ComparisonVerdicts.SameRegion([Level(0.17, 0.10, 0.9), Level(0.18, 0.16, 0.9)]);
+        // T-P below T's travel on average, but not by the tolerance (max(spread 0.06 of T-T2, 10% of it)) in every replicate.
+        var near = ComparisonVerdicts.SameRegion([Level(0.17, 0.10, 0.9, travel: 0.2), Level(0.18, 0.16, 0.9, travel: 0.22)]);
         Assert.Equal(Answer.Inconclusive, near.Answer);
         Assert.Equal(0.06, near.Numbers["tolerance"].Mean, 9);
-        // The same T-P against a floor without spread is a no: the spread decides, pooled.
-        Assert.Equal(Answer.No, Region(Level(0.17, 0.13, 0.9), Level(0.18, 0.13, 0.9)));
-        // Within the floor, but T hardly moved from its start: the angle cannot tell regions apart.
-        Assert.Equal(Answer.Inconclusive, Region(Level(0.10, 0.11, 0.9, travel: 0.1)));
-        // Within the floor, but R-P barely above T-P.
+        // R-P barely above T-P.
         Assert.Equal(Answer.Inconclusive, Region(Level(0.10, 0.11, 0.105)));
     }
 
     [Fact]
     public void One_replicate_gets_a_tolerance_of_a_tenth_of_its_floor_and_a_warning()
     {
-        Assert.Equal(Answer.Inconclusive, Region(Level(0.105, 0.10, 0.9)));
-        Assert.Equal(Answer.No, Region(Level(0.115, 0.10, 0.9)));
+        // t = 0.01: travel 0.105 is within it of T-P 0.10, travel 0.115 is not.
+        Assert.Equal(Answer.Inconclusive, Region(Level(0.10, 0.10, 0.9, travel: 0.105)));
+        Assert.Equal(Answer.Yes, Region(Level(0.10, 0.10, 0.9, travel: 0.115)));
         var single = Level(0.09, 0.10, 0.9).SameRegion();
         Assert.Equal(Answer.Yes, single.Answer);
         Assert.Contains(single.Warnings, w => w.Contains("one replicate"));
@@ -170,8 +170,8 @@ public sealed class ComparisonVerdictTests
             Assert.Equal(control.Min(), (double)numbers["R-P"]!["min"]!, 12);
             Assert.Equal(travel.Min(), (double)numbers["T travel"]!["min"]!, 12);
             double t = Math.Max(floor.Max() - floor.Min(), ComparisonVerdicts.MinimumFloorTolerance * floor.Average());
-            string expected = tp.Average() > floor.Max() + t || tp.Average() >= control.Average() ? "no"
-                : tp.Average() <= floor.Max() && tp.Max() + t <= control.Min() && tp.Max() + t <= travel.Min() ? "yes" : "inconclusive";
+            string expected = tp.Average() >= travel.Average() || tp.Average() >= control.Average() ? "no"
+                : tp.Max() + t <= control.Min() && tp.Max() + t <= travel.Min() ? "yes" : "inconclusive";
             Assert.Equal(expected, (string)region["answer"]!);
 
             // Same basin: the rise above the chord, recomputed from the stored curve points.

@@ -50,14 +50,15 @@ public sealed class SoundVerdictTests : IDisposable
     [Fact]
     public void Same_region_is_not_decided_by_the_initializations()
     {
-        // Where the networks start plays no part: T started next to P and ended closer than the
-        // scratch control (the old rule's yes), but farther from P than from its own retrain T2.
+        // Where the networks start relative to P plays no part (the old rule's "closer than at the
+        // start" held by construction): the same ends give the same verdict, judged by how far T
+        // travelled from its own start and by the scratch control.
         static WeightDistances Angle(double angle) => new(1, 10, Math.Cos(angle * Math.PI / 2), 0.8);
         static PairComparison Ended(string name, double startL2, double angle) =>
             new(name, new(startL2, 10, 0.99, 0.9), Angle(angle), 4, 4, 0.05, 0.9, 0.88, 0.89, Flat(0), 0.5, 0.5);
         var close = Level(Ended(TicketComparison.TP, 0.1, 0.3), Ended(TicketComparison.RP, 9, 0.9), Ended(TicketComparison.TT2, 0, 0.1));
         var far = Level(Ended(TicketComparison.TP, 8, 0.3), Ended(TicketComparison.RP, 9, 0.9), Ended(TicketComparison.TT2, 0, 0.1));
-        Assert.Equal(Answer.No, close.SameRegion().Answer);
+        Assert.Equal(Answer.Yes, close.SameRegion().Answer);
         Assert.Equal((close.SameRegion().Answer, close.SameRegion().Evidence), (far.SameRegion().Answer, far.SameRegion().Evidence));
         Assert.Contains("T-P 0.300, noise floor T-T2 0.100", close.SameRegion().Evidence);
     }
