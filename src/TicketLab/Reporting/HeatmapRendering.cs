@@ -26,6 +26,9 @@ internal static class HeatmapRendering
     {
         int rows = heatmap.RowLabels.Count, columns = heatmap.ColumnLabels.Count;
         plot.Title(figure.Title);
+        // A small matrix makes a narrow figure: shrink a long title to its width rather than cut it.
+        float fitting = (Size(heatmap) - 20) / (0.55f * Math.Max(1, figure.Title.Length));
+        if (fitting < plot.Axes.Title.Label.FontSize) plot.Axes.Title.Label.FontSize = fitting;
         plot.XLabel(figure.XLabel);
         plot.YLabel(figure.YLabel);
         plot.HideGrid();
