@@ -13,6 +13,17 @@ public sealed record Series(string Label, IReadOnlyList<double> X, IReadOnlyList
     /// the legend says how many and points with fewer than the figure's most are ringed.
     /// </summary>
     public IReadOnlyList<int>? Replicates { get; init; }
+
+    /// <summary>
+    /// A series over replicates: at each x, the mean of its values (a derived number, rounded as
+    /// <see cref="Foundations.DataNumbers.Derived"/> says) with a band from the smallest to the largest.
+    /// </summary>
+    public static Series OverReplicates(string label, IReadOnlyList<(double X, double[] Values)> points, bool dashed = false) =>
+        new(label, points.Select(p => p.X).ToArray(), points.Select(p => Foundations.DataNumbers.Derived(p.Values.Average())).ToArray(),
+            points.Select(p => p.Values.Min()).ToArray(), points.Select(p => p.Values.Max()).ToArray(), dashed)
+        {
+            Replicates = points.Select(p => p.Values.Length).ToArray(),
+        };
 }
 
 /// <summary>A horizontal line across the whole figure, for example the accuracy of the dense network.</summary>

@@ -386,11 +386,7 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
         {
             var points = levels.Select(l => (X: l[0].Density, Values: l.Select(c => c.Pair(pair) is { } p ? value(p) : null).OfType<double>().Select(DataNumbers.Derived).ToArray()))
                 .Where(p => p.Values.Length > 0).ToArray();
-            return new Series(label, points.Select(p => p.X).ToArray(), points.Select(p => DataNumbers.Derived(p.Values.Average())).ToArray(),
-                points.Select(p => p.Values.Min()).ToArray(), points.Select(p => p.Values.Max()).ToArray())
-            {
-                Replicates = points.Select(p => p.Values.Length).ToArray(),
-            };
+            return Series.OverReplicates(label, points);
         }
         var (ticks, tickLabels) = RemainingTicks(levels.Select(l => l[0].Density));
         Figure Make(string name, string title, string y, string column, bool percent, params Series[] series) =>

@@ -97,10 +97,8 @@ public sealed class PruningThresholdsAnalysis : LevelAnalysis<NoHparams, Pruning
         var byLevel = results.GroupBy(r => r.Level).OrderBy(g => g.Key).ToArray();
         Series Over(string label, Func<PruningThresholds, PruningThreshold> pick, bool dashed = false)
         {
-            var points = byLevel.Select(g => (Level: g.Key, Values: g.Select(r => pick(r.Result).PrunedMaxAbs).OfType<double>().ToArray())).Where(p => p.Values.Length > 0).ToArray();
-            return new Series(label, points.Select(p => (double)p.Level).ToArray(), points.Select(p => p.Values.Average()).ToArray(),
-                points.Select(p => p.Values.Min()).ToArray(), points.Select(p => p.Values.Max()).ToArray(), dashed)
-            { Replicates = points.Select(p => p.Values.Length).ToArray() };
+            var points = byLevel.Select(g => (X: (double)g.Key, Values: g.Select(r => pick(r.Result).PrunedMaxAbs).OfType<double>().ToArray())).Where(p => p.Values.Length > 0).ToArray();
+            return Series.OverReplicates(label, points, dashed);
         }
         var tensors = results[0].Result.Tensors.Select(t => t.Tensor).ToArray();
         var levels = byLevel.Select(g => (double)g.Key).ToArray();

@@ -111,11 +111,9 @@ public sealed class RoundBarriersAnalysis : LevelAnalysis<RoundBarriersHparams, 
         Figure OverSparsity(string name, string title, string y, Func<InterpolationCurve, double> value) =>
             new(name, title, "weights remaining (%)", y, ids.Select(id =>
             {
-                var byLevel = entries.Where(e => e.Barrier.Network == id).GroupBy(e => e.Level).OrderBy(g => g.Key).ToArray();
-                var values = byLevel.Select(g => g.Select(e => value(e.Barrier.Curve)).ToArray()).ToArray();
-                return new Series(Label(id), byLevel.Select(g => g.Average(e => e.Barrier.Density)).ToArray(), values.Select(v => v.Average()).ToArray(),
-                    values.Select(v => v.Min()).ToArray(), values.Select(v => v.Max()).ToArray(), Dashed: id != LotteryNetworks.Main)
-                { Replicates = values.Select(v => v.Length).ToArray() };
+                var byLevel = entries.Where(e => e.Barrier.Network == id).GroupBy(e => e.Level).OrderBy(g => g.Key);
+                return Series.OverReplicates(Label(id), byLevel.Select(g => (g.Average(e => e.Barrier.Density), g.Select(e => value(e.Barrier.Curve)).ToArray())).ToArray(),
+                    dashed: id != LotteryNetworks.Main);
             }).ToArray())
             {
                 LogX = true, ReverseX = true, XPercent = true, YPercent = true, XTicks = ticks,
@@ -136,9 +134,7 @@ public sealed class RoundBarriersAnalysis : LevelAnalysis<RoundBarriersHparams, 
                 {
                     var curves = entries.Where(e => e.Barrier.Network == id && e.Level == level).Select(e => e.Barrier.Curve).ToArray();
                     var alphas = curves[0].Points.Select(p => p.Alpha).ToArray();
-                    var errors = alphas.Select((_, i) => curves.Select(c => c.Points[i].TestError).ToArray()).ToArray();
-                    return new Series($"level {level - 1} to {level}", alphas, errors.Select(e => e.Average()).ToArray(),
-                        errors.Select(e => e.Min()).ToArray(), errors.Select(e => e.Max()).ToArray()) { Replicates = errors.Select(e => e.Length).ToArray() };
+                    return Series.OverReplicates($"level {level - 1} to {level}", alphas.Select((alpha, i) => (alpha, curves.Select(c => c.Points[i].TestError).ToArray())).ToArray());
                 }).ToArray())
             { YPercent = true, XColumn = "alpha" });
         }
