@@ -62,3 +62,55 @@ chmod -R u+w "$work/t"
 "${cli[@]}" lottery --root "$work/l" "${small[@]}" --levels 0 >/dev/null 2>&1
 m=$(ls "$work"/l/lottery_*/replicate_1/level_0/main/models/model_final.bin); printf '\x7f' | dd of="$m" bs=1 seek=$(( $(stat -c %s "$m") - 100 )) conv=notrunc status=none
 row "flipped bits in level-0 weights, then level 1" lottery --root "$work/l" "${small[@]}" --levels 1
+
+# Issue 22: a result is tied to its data, its run and its mask (S: a 2-epoch LeNet on 2,000 examples).
+S0=(--preset lenet_300_100 --train-subset 2000 --quiet); S=("${S0[@]}" --training-steps 2ep --threads 1)
+# Same-format data with other content: the training images with their pixels inverted.
+other=$work/other; mkdir -p "$other"; cp "$data"/* "$other"/
+f=$(ls "$other"/train-images*); /usr/bin/python3 - "$f" <<'PY'
+import gzip, sys
+raw = bytearray(gzip.open(sys.argv[1]).read())
+for i in range(16, len(raw)): raw[i] = 255 - raw[i]
+gzip.open(sys.argv[1], "wb").write(bytes(raw))
+PY
+# Starts a run in the background and stops it (SIGTERM) once it has written a checkpoint.
+interrupted() { local root=$1; shift; "${cli[@]}" train --root "$root" "$@" >/dev/null 2>&1 & local pid=$!
+  for _ in $(seq 600); do [ -n "$(find "$root" -name checkpoint.bin 2>/dev/null)" ] && break; sleep 0.05; done
+  sleep 0.3; kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; }
+interrupted "$work/r1" "${S0[@]}" --threads 1 --training-steps 40ep
+row "1. other data on resume" train --root "$work/r1" "${S0[@]}" --threads 1 --training-steps 40ep --data-dir "$other"
+"${cli[@]}" lottery --root "$work/r1b" "${S[@]}" --levels 3 >/dev/null 2>&1
+row "1. other data for level 4" lottery --root "$work/r1b" "${S[@]}" --levels 4 --data-dir "$other"
+interrupted "$work/r2" "${S0[@]}" --threads 1 --training-steps 40ep --lr 0.05
+interrupted "$work/r2" "${S0[@]}" --threads 1 --training-steps 40ep --lr 0.1
+src=$(ls "$work"/r2/train_*/replicate_1/checkpoint.bin | head -1); for c in "$work"/r2/train_*/replicate_1/checkpoint.bin; do [ "$c" != "$src" ] && cp "$src" "$c" && dst=$c; done
+lr=$(grep -o '"lr": *[0-9.]*' "$(dirname "$dst")/hparams.json" | grep -o '[0-9.]*$')
+row "2. checkpoint of another run" train --root "$work/r2" "${S0[@]}" --threads 1 --training-steps 40ep --lr "$lr"
+"${cli[@]}" train --root "$work/r3" "${S[@]}" >/dev/null 2>&1
+sed -i 's/"lr": 0.1/"lr": 0.5/' "$work"/r3/train_*/replicate_1/hparams.json
+row "3. edited hparams.json (list)" list --root "$work/r3"
+row "3. edited hparams.json (train)" train --root "$work/r3" "${S[@]}"
+"${cli[@]}" lottery --root "$work/r4" "${S[@]}" --levels 3 >/dev/null 2>&1
+l=$(ls -d "$work"/r4/lottery_*/replicate_1); for x in bin json; do mv "$l/level_2/main/mask.$x" "$work/m.$x"; mv "$l/level_3/main/mask.$x" "$l/level_2/main/mask.$x"; mv "$work/m.$x" "$l/level_3/main/mask.$x"; done
+row "4. swapped masks of levels 2, 3" lottery --root "$work/r4" "${S[@]}" --levels 4
+row "5. --training-steps 2^60+1 ep" train --root "$work/s" "${S0[@]}" --threads 1 --training-steps 1152921504606846977ep
+row "5. --rewind-step 2^60+1 ep" lottery --root "$work/s" "${S[@]}" --rewind-step 1152921504606846977ep --levels 1
+row "5. --milestone-steps 2^60+1 ep" train --root "$work/s" "${S[@]}" --milestone-steps 1152921504606846977ep
+row "5. --training-steps 10^19 ep" train --root "$work/s" "${S0[@]}" --threads 1 --training-steps 10000000000000000000ep
+row "6. --replicate 0" train --root "$work/s" "${S[@]}" --replicate 0
+row "6. --replicate -5" train --root "$work/s" "${S[@]}" --replicate -5
+"${cli[@]}" lottery --root "$work/r7" "${S[@]}" --levels 2 >/dev/null 2>&1
+l=$(ls -d "$work"/r7/lottery_*/replicate_1); m=$l/level_1/main/metrics.csv; cp "$m" "$work/metrics.bak"; head -c $(( $(stat -c %s "$m") / 2 )) "$m" > "$work/cut" && cp "$work/cut" "$m"
+row "7. metrics.csv cut mid-line (report)" report --root "$work/r7" "$(basename "$(dirname "$l")")"
+cp "$work/metrics.bak" "$m"; rm "$l/level_2/main/metrics.csv"
+row "7. metrics.csv deleted (report)" report --root "$work/r7" "$(basename "$(dirname "$l")")"
+row "8. pruned to nothing" lottery --root "$work/s" "${S[@]}" --levels 1 --one-shot-sparsity 0.9999999 --pruning-layers-to-ignore none
+TICKETLAB_ROOT="$work/afile" row "TICKETLAB_ROOT is a file (list)" list
+TICKETLAB_ROOT="$work/afile" row "TICKETLAB_ROOT is a file (study status)" study status studies/quickstart.toml
+row "--save-steps past the end" train --root "$work/s" "${S[@]}" --save-steps 100ep
+"${cli[@]}" lottery --root "$work/s" "${S[@]}" --one-shot-sparsity 0.5 --levels 2 >"$work/out" 2>&1; code=$?
+echo "| --one-shot-sparsity with --levels 2 | $code | $(grep -m1 'Lottery run' "$work/out" | cut -c1-150) |"
+row "--threads 99999999999" train --root "$work/s" "${S0[@]}" --training-steps 2ep --threads 99999999999
+l=$(ls -d "$work"/r1b/lottery_*/replicate_1)
+"${cli[@]}" report --root "$work/r1b" "$(basename "$(dirname "$l")")" >/dev/null 2>&1 &
+sleep 1.5; kill -TERM $! 2>/dev/null; wait $!; echo "| SIGTERM to report | $? | |"

@@ -136,14 +136,33 @@ def test_the_legacy_layout_reads(tmp_path):
     np.testing.assert_array_equal(back["n"], [7, 8])
 
 
-def test_checkpoint_checksum(tmp_path):
+@pytest.mark.parametrize("magic", ["TLCHECKPOINT3", "TLCHECKPOINT2"])
+def test_checkpoint_checksum(tmp_path, magic):
     body = b"any body bytes"
     path = tmp_path / "checkpoint.bin"
-    path.write_bytes(dotnet_string("TLCHECKPOINT2") + body + hashlib.sha256(body).digest())
+    path.write_bytes(dotnet_string(magic) + body + hashlib.sha256(body).digest())
     ticketlab.verify_checkpoint(path)
-    path.write_bytes(dotnet_string("TLCHECKPOINT2") + b"Any body bytes" + hashlib.sha256(body).digest())
+    path.write_bytes(dotnet_string(magic) + b"Any body bytes" + hashlib.sha256(body).digest())
     with pytest.raises(ticketlab.ChecksumError):
         ticketlab.verify_checkpoint(path)
+
+
+def test_verify_run_against_its_manifest(tmp_path):
+    (tmp_path / "models").mkdir()
+    files = {"hparams.json": b'{"lr": 0.1}\n', "models/model_final.bin": b"weights"}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    manifest = {"format": 1, "run": "train_x/replicate_1", "data_files": [], "inputs": [],
+                "files": {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert ticketlab.verify_run(tmp_path)["run"] == "train_x/replicate_1"
+    (tmp_path / "hparams.json").write_bytes(b'{"lr": 0.5}\n')
+    with pytest.raises(ticketlab.ChecksumError, match="hparams.json: differs"):
+        ticketlab.verify_run(tmp_path)
+    (tmp_path / "hparams.json").write_bytes(files["hparams.json"])
+    (tmp_path / "models" / "model_final.bin").unlink()
+    with pytest.raises(ticketlab.ChecksumError, match="is missing"):
+        ticketlab.verify_run(tmp_path)
 
 
 def test_torch_tensors(tmp_path):

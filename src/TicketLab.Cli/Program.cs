@@ -22,6 +22,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
 });
 
 bool interactive = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
+TicketLab.Store.StoreNotices.Out = Console.Error;
 var environment = new CliEnvironment(Console.Out, Console.Error, interactive, cancellation.Token) { InterruptExitCode = () => interruptExitCode };
 return CliApp.Run(args, environment);
 

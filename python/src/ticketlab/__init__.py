@@ -11,12 +11,12 @@ import os as _os
 from .metrics import read_metrics
 from .store import Store, default_root, kind_of, lock_held, run_state
 from .tensors import (ChecksumError, TensorFile, TensorFileError, checksum, read_tensor_file, read_tensors,
-                      verify_checkpoint, write_tensors)
+                      verify_checkpoint, verify_run, write_tensors)
 
 __version__ = "0.1.0"
 
 __all__ = ["Store", "read_metrics", "read_tensors", "read_tensor_file", "write_tensors", "checksum",
-           "verify_checkpoint", "ChecksumError", "TensorFileError", "TensorFile", "default_root", "kind_of",
+           "verify_checkpoint", "verify_run", "ChecksumError", "TensorFileError", "TensorFile", "default_root", "kind_of",
            "lock_held", "run_state", "open_store"]
 
 

@@ -300,23 +300,46 @@ def _raw_bytes(name: str, value: Any):
     return dtype_name, (array.astype(DTYPES[dtype_name], copy=False).tobytes(), array.shape)
 
 
-CHECKPOINT_MAGIC = "TLCHECKPOINT2"
+CHECKPOINT_MAGIC = "TLCHECKPOINT3"
+# Checkpoints written before they named their run; TicketLab still resumes them.
+UNNAMED_CHECKPOINT_MAGIC = "TLCHECKPOINT2"
 
 
 def verify_checkpoint(path: str | os.PathLike) -> None:
     """Checks a run's ``checkpoint.bin`` as TicketLab does before resuming: after its magic (a .NET
-    length-prefixed string, ``TLCHECKPOINT2``), the body is followed by the SHA-256 of the body's
-    bytes (32 raw bytes at the end of the file). Raises :class:`ChecksumError` when they differ."""
+    length-prefixed string, ``TLCHECKPOINT3``, or ``TLCHECKPOINT2`` before checkpoints named their
+    run), the body is followed by the SHA-256 of the body's bytes (32 raw bytes at the end of the
+    file). Raises :class:`ChecksumError` when they differ."""
     path = os.fspath(path)
     with open(path, "rb") as stream:
         try:
             magic = _read_exactly(stream, _read_7bit_int(stream), "the magic")
         except TensorFileError as e:
             raise TensorFileError(f"{path}: {e}") from None
-        if magic != CHECKPOINT_MAGIC.encode("ascii"):
+        if magic not in (CHECKPOINT_MAGIC.encode("ascii"), UNNAMED_CHECKPOINT_MAGIC.encode("ascii")):
             raise TensorFileError(f"{path}: not a TicketLab checkpoint (bad magic, or written by an older TicketLab)")
         body = stream.read()
     if len(body) < 32:
         raise TensorFileError(f"{path}: the checksum at the end is missing (truncated file)")
     if hashlib.sha256(body[:-32]).digest() != body[-32:]:
         raise ChecksumError(f"{path}: {MISMATCH_MESSAGE}")
+
+
+def verify_run(folder: str | os.PathLike) -> dict:
+    """Checks a run folder's files against its ``manifest.json``, as TicketLab does before using
+    them: every file the run wrote (``hparams.json``, ``metrics.csv``, ``summary.json``, masks,
+    ``models/*.bin``) must still have the SHA-256 recorded when it was written. Returns the
+    manifest; raises :class:`ChecksumError` naming the first file that is missing or differs, and
+    ``FileNotFoundError`` for a folder without a manifest (a run written before TicketLab 0.6)."""
+    folder = os.fspath(folder)
+    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as stream:
+        manifest = json.load(stream)
+    for name, expected in manifest["files"].items():
+        path = os.path.join(folder, *name.split("/"))
+        if not os.path.exists(path):
+            raise ChecksumError(f"{path}: is missing, but the run wrote it (manifest.json lists it)")
+        with open(path, "rb") as stream:
+            actual = hashlib.sha256(stream.read()).hexdigest()
+        if actual != expected:
+            raise ChecksumError(f"{path}: differs from what the run wrote (sha256 {actual[:12]}; manifest.json recorded {expected[:12]})")
+    return manifest

@@ -15,7 +15,7 @@ public sealed class CommonOptions
     public Option<string> Device { get; } = new("--device") { Description = "cpu or cuda (cuda uses the libtorch of an installed PyTorch: see --libtorch)", DefaultValueFactory = _ => "cpu" };
     public Option<string?> LibTorch { get; } = new(TicketLab.Devices.LibTorchLocator.Flag) { Description = "With --device cuda: a libtorch with CUDA (a PyTorch torch/lib folder or a libtorch download) [default: $TICKETLAB_LIBTORCH, else the torch package of python3]" };
     public Option<bool> NoTf32 { get; } = new("--no-tf32") { Description = "With --device cuda: full-precision float32 matrix products (TF32 is on by default, as in PyTorch's recommended setting for Ampere and later GPUs)" };
-    public Option<int?> Threads { get; } = new("--threads") { Description = "CPU threads for tensor operations [default: all cores]" };
+    public Option<int?> Threads { get; } = new("--threads") { Description = "CPU threads for tensor operations [default: all cores]", CustomParser = Counts.Parse("--threads") };
     public Option<bool> Json { get; } = new("--json") { Description = "Print the result as JSON on stdout (human output goes to stderr)" };
     public Option<bool> Quiet { get; } = new("--quiet") { Description = "Plain log lines instead of a progress bar" };
     public Option<string?> TensorBoard { get; } = new("--tensorboard") { Description = "Also write TensorBoard event files under this folder, one sub-folder per run: every row of the run's metrics.csv as a scalar at its step (test_accuracy as test/accuracy, learning_rate as train/learning_rate)" };
@@ -31,7 +31,11 @@ public sealed class CommonOptions
 /// <summary>Options of a training run that do not change its result: the replicate, and the <see cref="Training.RunHparams"/> flags.</summary>
 public sealed class RunOptionsBinding
 {
-    public Option<int> Replicate { get; } = new("--replicate") { Description = "Replicate number; also the default model-init and data-order seed", DefaultValueFactory = _ => 1 };
+    public Option<int> Replicate { get; } = new("--replicate")
+    {
+        Description = "Replicate number (1 or more); also the default model-init and data-order seed", DefaultValueFactory = _ => 1,
+        CustomParser = result => Counts.Parse("--replicate")(result) ?? 0,
+    };
     public HparamOptions<Training.RunHparams> Run { get; } = new(new Training.RunHparams());
 
     public void AddTo(Command command, bool replicate = true)
@@ -52,4 +56,25 @@ public sealed class RunOptionsBinding
             throw new Hyperparameters.HparamException(flag, e.Message);
         }
     }
+}
+
+/// <summary>
+/// Parses counts (threads, replicates): whole numbers of at least 1, each fault one line naming the
+/// flag, never a .NET type name (an out-of-range number) or a silently empty result (replicate 0).
+/// </summary>
+internal static class Counts
+{
+    public static Func<System.CommandLine.Parsing.ArgumentResult, int?> Parse(string flag) => result =>
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(" ", result.Tokens.Select(t => t.Value));
+        if (!long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long value))
+            result.AddError($"{flag}: '{text}' is not a whole number.");
+        else if (value < 1)
+            result.AddError($"{flag}: must be at least 1, got {value}.");
+        else if (value > int.MaxValue)
+            result.AddError($"{flag}: {value} is too large (at most {int.MaxValue}).");
+        else
+            return (int)value;
+        return null;
+    };
 }

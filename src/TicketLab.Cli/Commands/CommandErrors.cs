@@ -24,14 +24,22 @@ public static class CommandErrors
     public const int Interrupted = 130;
     public const int Terminated = 143;
 
-    /// <summary>Set TICKETLAB_DEBUG=1 to get the stack trace of an internal error as well.</summary>
+    /// <summary>Set TICKETLAB_DEBUG=1 to get the stack trace of an error as well.</summary>
     public const string DebugVariable = "TICKETLAB_DEBUG";
 
     public static int Guard(CliEnvironment environment, Func<int> action)
     {
         try
         {
-            return action();
+            int code = action();
+            // A command that does not stop at each step (report, export) still ran to its end; the
+            // signal that came meanwhile is said in its exit code, as a shell expects.
+            if (environment.Cancellation.IsCancellationRequested && code == 0)
+            {
+                environment.Stderr.WriteLine("Interrupted after the command finished its work; its output is complete.");
+                return environment.InterruptExitCode();
+            }
+            return code;
         }
         catch (OperationCanceledException)
         {
@@ -42,7 +50,7 @@ public static class CommandErrors
         {
             var (code, message) = Classify(e);
             environment.Stderr.WriteLine($"error: {message}");
-            if (code == InternalError && Environment.GetEnvironmentVariable(DebugVariable) is "1") environment.Stderr.WriteLine(e);
+            if (Environment.GetEnvironmentVariable(DebugVariable) is "1") environment.Stderr.WriteLine(e);
             return code;
         }
     }
@@ -52,7 +60,7 @@ public static class CommandErrors
     {
         HparamException or TrainSubsetTooLargeException or TicketLab.Studies.StudyFileException => (UsageError, OneLine(e.Message)),
         RunDivergedException => (Diverged, OneLine(e.Message)),
-        DatasetNotFoundException or DatasetFormatException or InvalidDataException or RunLockedException or StoreException
+        DatasetNotFoundException or DatasetFormatException or InvalidDataException or RunLockedException or StoreException or RunIntegrityException
             => (DataError, OneLine(e.Message)),
         TypeInitializationException { TypeName: "TorchSharp.torch" } when Environment.GetEnvironmentVariable(CudaLauncher.ActiveVariable) == "1"
             => (DataError, $"TorchSharp could not load the libtorch in {Environment.GetEnvironmentVariable("LD_LIBRARY_PATH")?.Split(':')[0]} "

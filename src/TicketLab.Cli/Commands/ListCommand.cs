@@ -50,7 +50,11 @@ internal static class ListCommand
             if (output.Json) TrainingCommandSupport.PrintJson(output, rows);
             else if (rows.Count == 0) output.Human.WriteLine($"No experiments in {store.Root}.");
             else output.Console.Write(table);
-            return 0;
+            // Every readable run is listed; a damaged one still fails the command, so a script notices.
+            int damaged = rows.Count(r => r!["problem"] is not null);
+            if (damaged == 0) return 0;
+            environment.Stderr.WriteLine($"error: {damaged} entr{(damaged == 1 ? "y" : "ies")} of the store could not be read or failed their checks (warnings above).");
+            return CommandErrors.DataError;
         }));
         return command;
     }

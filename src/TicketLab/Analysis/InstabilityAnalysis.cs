@@ -117,8 +117,9 @@ public static class InstabilityAnalysis
                     .RequireConverged($"{copy.Name} of instability analysis {start.RunName} (replicate {replicate})");
             }).ToArray();
 
-            var w0 = TensorFile.Load(Path.Combine(copies[0].Folder, "models", "model_final.bin"));
-            var w1 = TensorFile.Load(Path.Combine(copies[1].Folder, "models", "model_final.bin"));
+            var (copyA, copyB) = (new RunFolder(copies[0].Folder), new RunFolder(copies[1].Folder));
+            var w0 = copyA.LoadTensors(copyA.FinalModelPath);
+            var w1 = copyB.LoadTensors(copyB.FinalModelPath);
             try
             {
                 var (train, test) = context.Data.Get(start.Training.Dataset.DatasetName, start.Training.Dataset.TrainSubset, context.Device);
@@ -171,7 +172,7 @@ public static class InstabilityAnalysis
             options with { StopAt = stopAt, SaveSteps = [.. saves] }, context, start: null,
             new JsonObject { ["instability_run"] = start.SharedParentRun ?? start.RunName, ["parent_until"] = stopAt.ToString() })
             .RequireConverged($"The parent run of instability analysis {start.RunName} (replicate {replicate})");
-        return (TensorFile.Load(parentFolder.ModelPath(start.Step.ToStep(perEpoch))), null);
+        return (parentFolder.LoadTensors(parentFolder.ModelPath(start.Step.ToStep(perEpoch))), null);
     }
 }
 

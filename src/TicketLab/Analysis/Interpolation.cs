@@ -80,10 +80,11 @@ public sealed record InterpolationCurve(IReadOnlyList<InterpolationPoint> Points
     /// </summary>
     public double ErrorExcessOverChord => ExcessOverChord(Points.Select(p => p.Alpha).ToArray(), Points.Select(p => p.TestError).ToArray());
 
-    public static double Barrier(IReadOnlyList<double> values) => values.Max() - (values[0] + values[^1]) / 2;
+    // Derived numbers (DataNumbers): rounded so JSON and results.csv hold 0.2451, not 0.24509999999999998.
+    public static double Barrier(IReadOnlyList<double> values) => Foundations.DataNumbers.Derived(values.Max() - (values[0] + values[^1]) / 2);
 
     public static double ExcessOverChord(IReadOnlyList<double> alphas, IReadOnlyList<double> values) =>
-        alphas.Select((a, i) => values[i] - ((1 - a) * values[0] + a * values[^1])).Max();
+        Foundations.DataNumbers.Derived(alphas.Select((a, i) => values[i] - ((1 - a) * values[0] + a * values[^1])).Max());
 
     public JsonObject ToJson() => new()
     {
@@ -132,8 +133,8 @@ public static class Interpolation
                 var testResult = Evaluator.Evaluate(model, test, limit: options.TestExamples);
                 EvaluationResult? trainResult = options.TrainExamples > 0 && train is not null
                     ? Evaluator.Evaluate(model, train, limit: options.TrainExamples) : null;
-                points.Add(new InterpolationPoint(alpha, 1 - testResult.Accuracy, testResult.Loss,
-                    trainResult is { } t ? 1 - t.Accuracy : null, trainResult?.Loss));
+                points.Add(new InterpolationPoint(alpha, Foundations.DataNumbers.Derived(1 - testResult.Accuracy), testResult.Loss,
+                    trainResult is { } t ? Foundations.DataNumbers.Derived(1 - t.Accuracy) : null, trainResult?.Loss));
             }
             return new InterpolationCurve(points);
         }

@@ -148,7 +148,7 @@ public static class TicketComparison
         {
             var folder = new RunFolder(run.Folder);
             var endpoints = new Endpoints(new ComparedNetwork(role, description, run.Folder),
-                TensorFile.Load(folder.ModelPath(start)), TensorFile.Load(folder.FinalModelPath), run.FinalTestAccuracy);
+                folder.LoadTensors(folder.ModelPath(start)), folder.LoadTensors(folder.FinalModelPath), run.FinalTestAccuracy);
             loaded.Add(endpoints);
             return endpoints;
         }
@@ -177,8 +177,8 @@ public static class TicketComparison
                     travelA.AngularDistance, travelB.AngularDistance);
             }
             var pairs = new[] { Compare(TP, t, p), Compare(RP, r, p), Compare(TT2, t, t2), Compare(TD, t, d), Compare(RD, r, d) };
-            double before = 1 - MetricsLog.Read(new RunFolder(pruned.Folder).MetricsPath).First(m => m.Name == "test_accuracy" && m.Step == 0).Value;
-            return new LevelComparison(level, mask.Density, before, 1 - pruned.FinalTestAccuracy, loaded.Select(e => e.Network).ToArray(), pairs);
+            double before = DataNumbers.Derived(1 - new RunFolder(pruned.Folder).ReadMetrics().First(m => m.Name == "test_accuracy" && m.Step == 0).Value);
+            return new LevelComparison(level, mask.Density, before, DataNumbers.Derived(1 - pruned.FinalTestAccuracy), loaded.Select(e => e.Network).ToArray(), pairs);
         }
         finally
         {

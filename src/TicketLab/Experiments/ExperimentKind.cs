@@ -120,7 +120,8 @@ public abstract class ExperimentKind
     private IReadOnlyList<ListEntry> Guarded(string name, int? replicate, string path, Func<IEnumerable<ListEntry>> read)
     {
         try { return read().ToArray(); }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException
+                                       or RunIntegrityException)
         {
             return [new ListEntry(name, Name, replicate, ExperimentState.Unreadable, "unreadable", path) { Problem = e.Message }];
         }

@@ -98,7 +98,7 @@ public static class ExperimentReports
         {
             return experiment.Kind.Hyperparameters(experiment);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or InvalidDataException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or InvalidDataException or System.Text.Json.JsonException or Store.RunIntegrityException)
         {
             return null;
         }
@@ -111,7 +111,7 @@ public static class ExperimentReports
         {
             return experiment.Kind.Settings(experiment);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or InvalidDataException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or InvalidDataException or System.Text.Json.JsonException or Store.RunIntegrityException)
         {
             return null;
         }

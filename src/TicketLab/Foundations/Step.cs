@@ -45,12 +45,22 @@ public readonly partial record struct StepSpec(long Epochs, long Iterations)
     [GeneratedRegex(@"^\s*(?:(?<ep>\d+)\s*ep)?\s*(?:(?<it>\d+)\s*it)?\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex Pattern();
 
+    /// <summary>
+    /// Bounds far beyond any training (a billion epochs, a trillion iterations) that keep every step
+    /// in range once multiplied by an epoch's length, instead of wrapping around to a short run.
+    /// </summary>
+    public const long MaxEpochs = 1_000_000_000, MaxIterations = 1_000_000_000_000;
+
     public static StepSpec Parse(string text)
     {
         if (!TryParse(text, out var spec))
-            throw new FormatException($"'{text}' is not a step: expected a number of epochs and/or iterations such as 160ep, 30000it or 2ep100it.");
+            throw new FormatException(IsStep(text)
+                ? $"'{text}' is too large: a step has at most {MaxEpochs}ep and {MaxIterations}it."
+                : $"'{text}' is not a step: expected a number of epochs and/or iterations such as 160ep, 30000it or 2ep100it.");
         return spec;
     }
+
+    private static bool IsStep(string? text) => text is not null && Pattern().Match(text) is { Success: true } m && (m.Groups["ep"].Success || m.Groups["it"].Success);
 
     public static bool TryParse(string? text, out StepSpec spec)
     {
@@ -58,13 +68,15 @@ public readonly partial record struct StepSpec(long Epochs, long Iterations)
         if (string.IsNullOrWhiteSpace(text)) return false;
         var match = Pattern().Match(text);
         if (!match.Success || (!match.Groups["ep"].Success && !match.Groups["it"].Success)) return false;
-        long epochs = match.Groups["ep"].Success ? long.Parse(match.Groups["ep"].Value, CultureInfo.InvariantCulture) : 0;
-        long iterations = match.Groups["it"].Success ? long.Parse(match.Groups["it"].Value, CultureInfo.InvariantCulture) : 0;
+        long epochs = 0, iterations = 0;
+        if (match.Groups["ep"].Success && !(long.TryParse(match.Groups["ep"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out epochs) && epochs <= MaxEpochs)) return false;
+        if (match.Groups["it"].Success && !(long.TryParse(match.Groups["it"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out iterations) && iterations <= MaxIterations)) return false;
         spec = new StepSpec(epochs, iterations);
         return true;
     }
 
-    public Step ToStep(int iterationsPerEpoch) => new(Epochs * iterationsPerEpoch + Iterations, iterationsPerEpoch);
+    // Checked: a spec built in code past the parser's bounds fails instead of wrapping around.
+    public Step ToStep(int iterationsPerEpoch) => new(checked(Epochs * iterationsPerEpoch + Iterations), iterationsPerEpoch);
 
     public bool IsZero => Epochs == 0 && Iterations == 0;
 

@@ -243,7 +243,10 @@ public static class AtomicFile
         new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Writes a JSON document of the store: indented, unescaped where JSON allows, ending with a newline.</summary>
-    public static void WriteJson(string path, System.Text.Json.Nodes.JsonNode node) => WriteText(path, node.ToJsonString(JsonOptions) + "\n");
+    public static void WriteJson(string path, System.Text.Json.Nodes.JsonNode node) => WriteText(path, JsonText(node));
+
+    /// <summary>The text <see cref="WriteJson"/> writes.</summary>
+    public static string JsonText(System.Text.Json.Nodes.JsonNode node) => node.ToJsonString(JsonOptions) + "\n";
 
     public static void WriteText(string path, string text) =>
         Write(path, stream =>

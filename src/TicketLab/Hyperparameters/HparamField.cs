@@ -108,7 +108,8 @@ public sealed class HparamField
         }
         catch (FormatException e)
         {
-            throw new HparamException(Flag, $"'{text}' is not valid: {e.Message}");
+            // Messages that quote the value already (a step's) are not wrapped in another quote of it.
+            throw new HparamException(Flag, e.Message.Contains($"'{text}'", StringComparison.Ordinal) ? e.Message : $"'{text}' is not valid: {e.Message}");
         }
         catch (OverflowException)
         {

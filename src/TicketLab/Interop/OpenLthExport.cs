@@ -53,12 +53,12 @@ public static partial class OpenLthExport
         var hparams = run.ReadHparams() ?? throw new InvalidDataException($"{run.HparamsPath} is missing: {run.Path} is not a TicketLab run folder.");
         var desc = TrainingDesc.FromJson(hparams);
         string folder = Path.GetFullPath(outFolder ?? $"{description}-{label}");
-        var state = TensorFile.Load(modelPath);
+        var state = run.LoadTensors(modelPath);
         Mask? mask = null;
         try
         {
             string maskPath = Path.Combine(run.Path, "mask.bin");
-            if (File.Exists(maskPath)) mask = Mask.Load(maskPath);
+            if (File.Exists(maskPath)) mask = Mask.Load(run.Verified(maskPath));
             var source = new JsonObject
             {
                 ["run"] = run.Path, ["description"] = description, ["step"] = label, ["weights_file"] = modelPath,
@@ -165,6 +165,11 @@ public static partial class OpenLthExport
             maskSafePath = Path.Combine(folder, "mask.safetensors");
             PyTorchFile.Save(maskPath, tensors);
             TensorFile.Save(maskSafePath, tensors);
+        }
+        else
+        {
+            // A dense network exported where a ticket was: an old mask beside it would be read as this network's.
+            foreach (string stale in new[] { "mask.pth", "mask.safetensors" }) File.Delete(Path.Combine(folder, stale));
         }
 
         var notes = new JsonArray();

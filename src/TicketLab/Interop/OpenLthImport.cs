@@ -181,6 +181,8 @@ public static partial class OpenLthImport
         var summary = WriteSummary(run, metrics, end);
         WriteLevelHparams(run, desc, replicate, level, mask.Density, main, mapped.Model);
         WriteLevelProvenance(run, main);
+        // Named as it will be once the import's folder is moved into place.
+        run.Seal(context.Store.RunName(Path.Combine(context.Store.ReplicateFolder(desc.RunName, replicate), $"level_{level}", "main")));
         return new LevelResult(level, mask.Density, summary);
     }
 

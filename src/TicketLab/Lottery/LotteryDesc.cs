@@ -70,6 +70,12 @@ public sealed class LotteryLayout(string replicateFolder)
     public string MaskSummaryPath(int level) => System.IO.Path.Combine(LevelFolder(level), "main", "mask.json");
     public Store.RunFolder Branch(int level, string branchFolderName) => new(System.IO.Path.Combine(LevelFolder(level), branchFolderName));
 
+    /// <summary>A level's mask, checked against the manifest of the level's run (a mask swapped with another level's is refused).</summary>
+    public Pruning.Mask LoadMask(int level) => Pruning.Mask.Load(Main(level).Verified(MaskPath(level)));
+
+    /// <summary>A level's mask files, as inputs of the runs trained with it.</summary>
+    public IReadOnlyList<Store.RunInput> MaskInputs(int level) => [new(Main(level), MaskPath(level)), new(Main(level), MaskSummaryPath(level))];
+
     public IEnumerable<int> Levels() =>
         Directory.Exists(Path)
             ? Directory.EnumerateDirectories(Path, "level_*")

@@ -30,6 +30,11 @@ public static class LotteryRunner
         // trains, a rewind step that later levels could never train from.
         desc.Training.RequireBeforeEnd(desc.Lottery.RewindStep, IterationsPerEpoch(desc.Training, context), "--rewind-step");
         EffectiveRates(desc, context); // a pruning flag that cannot take effect is refused before level 0 trains
+        using (var skeleton = Skeleton(desc.Training, context))
+            PruningRates.From(desc.Pruning, skeleton, desc.Lottery.OneShotSparsity ?? desc.Pruning.PruningFraction)
+                .RequireWeightsLeft(skeleton, levels, FractionFlag(desc));
+        // Levels extend level 0: all train on its data (a later level on other files would read as a pruning effect).
+        TrainingRunner.RequireRecordedData(layout.Main(0), desc.Training, context);
         Directory.CreateDirectory(layout.Path);
         AtomicFile.WriteJson(Path.Combine(layout.Path, "lottery.json"), lotteryJson);
 
@@ -47,7 +52,7 @@ public static class LotteryRunner
             TrainingSummary summary;
             if (level == 0)
             {
-                summary = TrainingRunner.Train(folder, training, replicate, levelOptions, context, start: null, extra);
+                summary = TrainingRunner.Train(folder, training, replicate, levelOptions, context, new TrainingStart { Inputs = layout.MaskInputs(0) }, extra);
             }
             else
             {
@@ -62,6 +67,7 @@ public static class LotteryRunner
                         StartStep = desc.Lottery.RewindStep,
                         Constraint = model => new MaskConstraint(model, mask),
                         LossTerm = repellence?.Term,
+                        Inputs = [.. layout.MaskInputs(level), new(layout.Main(level - 1), layout.Main(level - 1).FinalModelPath), RewindInput(layout, desc, context)],
                     };
                     summary = TrainingRunner.Train(folder, training, replicate, options, context, start, extra);
                 }
@@ -113,30 +119,33 @@ public static class LotteryRunner
     /// <summary>The mask of a level: read back if it was made before, else pruned from the previous level.</summary>
     public static Mask MaskOf(LotteryLayout layout, int level, LotteryDesc desc, RunContext context)
     {
-        if (File.Exists(layout.MaskPath(level))) return Mask.Load(layout.MaskPath(level));
+        if (File.Exists(layout.MaskPath(level))) return layout.LoadMask(level);
         if (level == 0) return DenseMask(desc, context);
         throw new InvalidDataException($"{layout.MaskPath(level)} does not exist: level {level} of this lottery run has not been reached yet.");
     }
 
     private static Mask NextMask(LotteryDesc desc, LotteryLayout layout, int level, RunContext context)
     {
-        if (File.Exists(layout.MaskPath(level))) return Mask.Load(layout.MaskPath(level));
+        if (File.Exists(layout.MaskPath(level))) return layout.LoadMask(level);
         var previous = layout.Main(level - 1);
         if (TrainingSummary.Read(previous) is not { } previousSummary)
             throw new InvalidDataException($"{previous.Path}: level {level - 1} has not finished; run `ticketlab lottery` with --levels {level - 1} first.");
         previousSummary.RequireConverged($"Level {level - 1} of {desc.RunName}, which level {level} would prune,");
         using var previousMask = MaskOf(layout, level - 1, desc, context);
-        var trained = TensorFile.Load(previous.FinalModelPath);
+        var trained = previous.LoadTensors(previous.FinalModelPath);
         try
         {
             using var model = Skeleton(desc.Training, context);
-            return Pruner.Next(desc.Pruning, model, trained, previousMask, desc.Lottery.OneShotSparsity ?? desc.Pruning.PruningFraction);
+            RequireConsistent(previous, previousMask, trained);
+            return Pruner.Next(desc.Pruning, model, trained, previousMask, desc.Lottery.OneShotSparsity ?? desc.Pruning.PruningFraction, FractionFlag(desc));
         }
         finally
         {
             foreach (var t in trained.Values) t.Dispose();
         }
     }
+
+    private static string FractionFlag(LotteryDesc desc) => desc.Lottery.OneShotSparsity is null ? "--pruning-fraction" : "--one-shot-sparsity";
 
     /// <summary>Level 0's weights at the rewind step: the values surviving weights go back to.</summary>
     public static Dictionary<string, Tensor> RewindState(LotteryLayout layout, LotteryDesc desc, RunContext context)
@@ -145,6 +154,30 @@ public static class LotteryRunner
         string path = layout.Main(0).ModelPath(step);
         if (!File.Exists(path))
             throw new InvalidDataException($"{path}: the dense run has no saved state at the rewind step {desc.Lottery.RewindStep}.");
-        return TensorFile.Load(path);
+        return layout.Main(0).LoadTensors(path);
+    }
+
+    /// <summary>Level 0's saved state at the rewind step, as an input of the runs that start from it.</summary>
+    public static RunInput RewindInput(LotteryLayout layout, LotteryDesc desc, RunContext context) =>
+        new(layout.Main(0), layout.Main(0).ModelPath(desc.Lottery.RewindStep.ToStep(IterationsPerEpoch(desc.Training, context))));
+
+    /// <summary>
+    /// A trained level must agree with its mask, whatever the store's age: the density its run recorded,
+    /// and no weight left outside the mask (a mask from another level, or weights from another run, break both).
+    /// </summary>
+    private static void RequireConsistent(RunFolder level, Mask mask, IReadOnlyDictionary<string, Tensor> trained)
+    {
+        if (level.ReadHparams()?["density"] is JsonValue recorded && recorded.TryGetValue(out double density) && Math.Abs(density - mask.Density) > 1e-9)
+            throw new RunIntegrityException(FormattableString.Invariant(
+                $"{mask.Source}: keeps {100 * mask.Density:F2}% of the weights, but its run ({level.HparamsPath}) trained with {100 * density:F2}%: the mask belongs to another level. Put the level's own mask back, or delete {level.Path} and run the command again."));
+        foreach (string name in mask.Names)
+        {
+            if (!trained.TryGetValue(name, out var weight)) continue;
+            using var outside = weight.ne(0).logical_and(mask[name].to(weight.device).eq(0)).sum();
+            long count = outside.item<long>();
+            if (count > 0)
+                throw new RunIntegrityException(
+                    $"{level.FinalModelPath}: {count} weights of '{name}' are non-zero where {mask.Source} prunes them: the weights and the mask belong to different runs. Put the level's own files back, or delete {level.Path} and run the command again.");
+        }
     }
 }

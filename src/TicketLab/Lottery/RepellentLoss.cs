@@ -96,7 +96,7 @@ public static class Repellence
         };
         return (model =>
         {
-            var states = folders.Select(f => TensorFile.Load(f.FinalModelPath)).ToArray();
+            var states = folders.Select(f => f.LoadTensors(f.FinalModelPath)).ToArray();
             try
             {
                 return RepellentLoss.Create(model, mask, states, desc.Lottery.RepelLambda);

@@ -44,6 +44,27 @@ public sealed record PruningRates(double Fraction, IReadOnlySet<string> Ignored,
         return new PruningRates(fraction, ignored, overrides, hparams.PruningCountRule);
     }
 
+    /// <summary>
+    /// Refuses, before anything trains, rates that would prune a tensor (or the globally pruned
+    /// tensors together) to nothing within <paramref name="levels"/> levels: a network without a
+    /// layer's weights is disconnected, and every measure of it is meaningless.
+    /// </summary>
+    public void RequireWeightsLeft(TicketModel model, int levels, string flag)
+    {
+        var parameters = model.NamedParameterMap();
+        long Left(long count, double rate)
+        {
+            for (int level = 0; level < levels && count > 0; level++) count -= MagnitudeRanking.CountToPrune(count, rate);
+            return count;
+        }
+        foreach (var name in model.PrunableParameterNames.Where(HasOwnRate))
+            if (Left(parameters[name].numel(), For(name)!.Value) == 0)
+                throw new HparamException(flag, FormattableString.Invariant($"{For(name)} per level prunes every weight of {name} by level {levels}: the network would have no {name}. Choose a smaller rate or fewer levels."));
+        var global = model.PrunableParameterNames.Where(n => For(n) is not null && !HasOwnRate(n)).ToArray();
+        if (global.Length > 0 && Left(global.Sum(n => parameters[n].numel()), Fraction) == 0)
+            throw new HparamException(flag, FormattableString.Invariant($"{Fraction} per level prunes every weight of {string.Join(", ", global)} by level {levels}: the network would have no weights left. Choose a smaller rate or fewer levels."));
+    }
+
     /// <summary>One line per prunable tensor: its rate, or why it stays dense; printed in run banners.</summary>
     public string Describe(TicketModel model) => string.Concat(model.PrunableParameterNames.Select(n =>
         $"  {n,-28} {(For(n) is { } rate ? FormattableString.Invariant($"{rate:0.###} per level{(HasOwnRate(n) ? " (own rate, pruned on its own)" : "")}") : "left dense")}\n"));
@@ -80,11 +101,21 @@ public interface IPruningStrategy
 public static class Pruner
 {
     /// <summary>The next mask: <paramref name="fraction"/> (default: the recipe's) of the weights <paramref name="current"/> keeps, pruned by the recipe's strategy.</summary>
-    public static Mask Next(PruningHparams pruning, TicketModel model, IReadOnlyDictionary<string, Tensor> trained, Mask current, double? fraction = null)
+    /// <param name="flag">The flag that set <paramref name="fraction"/>, named when the step would empty a tensor.</param>
+    public static Mask Next(PruningHparams pruning, TicketModel model, IReadOnlyDictionary<string, Tensor> trained, Mask current, double? fraction = null,
+        string flag = "--pruning-fraction")
     {
         pruning.Validate();
         var rates = PruningRates.From(pruning, model, fraction ?? pruning.PruningFraction);
-        return PruningStrategyRegistry.Get(pruning.PruningStrategy).Prune(trained, current, rates);
+        var next = PruningStrategyRegistry.Get(pruning.PruningStrategy).Prune(trained, current, rates);
+        // Global pruning may empty one tensor while others keep weights: a disconnected network, refused.
+        if (next.Names.FirstOrDefault(n => next.Remaining(n) == 0 && current.Remaining(n) > 0) is { } emptied)
+        {
+            next.Dispose();
+            throw new HparamException(flag, FormattableString.Invariant(
+                $"{fraction ?? pruning.PruningFraction} prunes every remaining weight of {emptied} ({current.Remaining(emptied)} before this level): the network would be disconnected. Choose a smaller rate or fewer levels."));
+        }
+        return next;
     }
 }
 

@@ -23,7 +23,11 @@ public sealed class ExperimentStore(string root)
     public static ExperimentStore Resolve(string? root)
     {
         string? fromEnvironment = Environment.GetEnvironmentVariable("TICKETLAB_ROOT");
-        return new(root ?? (string.IsNullOrEmpty(fromEnvironment) ? DefaultRoot : fromEnvironment));
+        var store = new ExperimentStore(root ?? (string.IsNullOrEmpty(fromEnvironment) ? DefaultRoot : fromEnvironment));
+        // A store that is a file would read as an empty store: every command refuses it instead.
+        if (File.Exists(store.Root))
+            throw new StoreException($"{(root is not null ? "--root" : string.IsNullOrEmpty(fromEnvironment) ? "the default store" : "TICKETLAB_ROOT")} {store.Root} is a file, not a folder. Give the store's folder with --root (or TICKETLAB_ROOT).");
+        return store;
     }
 
     /// <summary>
@@ -48,6 +52,9 @@ public sealed class ExperimentStore(string root)
     }
 
     public string ExperimentFolder(string runName) => Path.Combine(Root, runName);
+
+    /// <summary>The name a run folder's manifest and checkpoints carry: its path relative to the root, '/' separated (a moved store keeps its names).</summary>
+    public string RunName(string runFolder) => Path.GetRelativePath(Root, Path.GetFullPath(runFolder)).Replace('\\', '/');
 
     public string ReplicateFolder(string runName, int replicate) => Path.Combine(Root, runName, $"replicate_{replicate}");
 

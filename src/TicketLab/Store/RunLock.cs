@@ -18,27 +18,40 @@ public sealed class RunLock : IDisposable
         bool created = !Directory.Exists(folder);
         Directory.CreateDirectory(folder);
         string path = LockPath(folder);
+        FileStream stream;
         try
         {
-            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            if (!File.Exists(path))
-            {
-                // The previous holder removed the file between our open and our lock: the lock we hold
-                // is on a deleted file, so take it again on the new one.
-                stream.Dispose();
-                return Acquire(folder);
-            }
-            // The holder's pid goes to a separate, unlocked file so that a refused process can name it.
-            File.WriteAllText(PidPath(folder), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return new RunLock(stream, folder, created);
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException)
+        catch (IOException e) when (e.HResult != DiskFull)
         {
             string owner = "another process";
-            try { owner = $"process {File.ReadAllText(PidPath(folder)).Trim()}"; } catch (IOException) { }
+            try { owner = File.ReadAllText(PidPath(folder)).Trim() is { Length: > 0 } pid ? $"process {pid}" : owner; } catch (IOException) { }
             throw new RunLockedException($"{folder} is being written by {owner}. Wait for it to finish, or stop it; two processes must not write the same run.");
         }
+        if (!File.Exists(path))
+        {
+            // The previous holder removed the file between our open and our lock: the lock we hold
+            // is on a deleted file, so take it again on the new one.
+            stream.Dispose();
+            return Acquire(folder);
+        }
+        var runLock = new RunLock(stream, folder, created);
+        try
+        {
+            // The holder's pid goes to a separate, unlocked file so that a refused process can name it.
+            File.WriteAllText(PidPath(folder), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch
+        {
+            runLock.Dispose(); // a full disk: no empty run.pid, lock or folder left behind; the error says why
+            throw;
+        }
+        return runLock;
     }
+
+    // ENOSPC, as .NET reports it in IOException.HResult on Linux.
+    private const int DiskFull = 28;
 
     /// <summary>
     /// The lock, after waiting for the process that holds it to finish (told once through

@@ -41,9 +41,14 @@ public sealed class SaveModelCallback(RunFolder folder, Func<Step, bool> when) :
 {
     public void AtStep(TrainingState state)
     {
-        if (when(state.Step) && !File.Exists(folder.ModelPath(state.Step)))
-            ModelState.Save(state.Model, folder.ModelPath(state.Step));
-        if (state.IsEnd) ModelState.Save(state.Model, folder.FinalModelPath);
+        if (when(state.Step) && !File.Exists(folder.ModelPath(state.Step))) Save(state, folder.ModelPath(state.Step));
+        if (state.IsEnd) Save(state, folder.FinalModelPath);
+    }
+
+    private void Save(TrainingState state, string path)
+    {
+        ModelState.Save(state.Model, path);
+        if (folder.Manifest is not null) folder.Record(path);
     }
 }
 
@@ -60,7 +65,7 @@ public interface IResumableCallback
 /// diverges. Must run first at each step: it counts the metric rows logged before the step, and
 /// a resumed run logs that step's evaluations again.
 /// </summary>
-public sealed class CheckpointCallback(RunFolder folder, MetricsLog metrics, IReadOnlyList<IResumableCallback> resumables) : ITrainingCallback
+public sealed class CheckpointCallback(RunFolder folder, string run, MetricsLog metrics, IReadOnlyList<IResumableCallback> resumables) : ITrainingCallback
 {
     private long lastSaved = -1;
     private int rowsBeforeStep;
@@ -82,7 +87,7 @@ public sealed class CheckpointCallback(RunFolder folder, MetricsLog metrics, IRe
     {
         var callbackState = new System.Text.Json.Nodes.JsonObject();
         foreach (var callback in resumables) callbackState[callback.StateKey] = callback.SaveState();
-        Checkpoint.Save(folder.CheckpointPath, new CheckpointHeader(state.Step, rowsBeforeStep, callbackState), state.Model, state.Optimizer);
+        Checkpoint.Save(folder.CheckpointPath, new CheckpointHeader(state.Step, rowsBeforeStep, callbackState, run), state.Model, state.Optimizer);
         lastSaved = state.Step.Iteration;
     }
 

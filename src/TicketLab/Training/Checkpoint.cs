@@ -7,7 +7,9 @@ namespace TicketLab.Training;
 
 public static class Checkpoint
 {
-    private const string Magic = "TLCHECKPOINT2";
+    // Version 3 names the run it belongs to; version 2 (no name) is still read, with a notice.
+    private const string Magic = "TLCHECKPOINT3";
+    private const string UnnamedMagic = "TLCHECKPOINT2";
 
     public static void Save(string path, CheckpointHeader header, nn.Module model, OptimizerHelper optimizer) =>
         AtomicFile.Write(path, stream =>
@@ -21,6 +23,7 @@ public static class Checkpoint
                     writer.Write(header.Step.IterationsPerEpoch);
                     writer.Write(header.MetricRows);
                     writer.Write(header.CallbackState.ToJsonString());
+                    writer.Write(header.Run ?? "");
                 }
                 ModelState.Write(model, body);
                 using var optimizerWriter = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -30,16 +33,22 @@ public static class Checkpoint
 
     /// <summary>
     /// Restores model and optimizer and returns the header. The header must describe a step in
-    /// [<paramref name="first"/>, <paramref name="end"/>) of this run; anything else means the file
-    /// is not this run's checkpoint, and using it would give wrong weights.
+    /// [<paramref name="first"/>, <paramref name="end"/>) of this run and name <paramref name="run"/>;
+    /// anything else means the file is not this run's checkpoint, and using it would give wrong weights.
     /// </summary>
-    public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper optimizer, Step first, Step end)
+    public static CheckpointHeader Load(string path, nn.Module model, OptimizerHelper optimizer, Step first, Step end, string run)
     {
         try
         {
             using var stream = File.OpenRead(path);
+            bool named;
             using (var magic = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-                if (magic.ReadString() != Magic) throw new InvalidDataException("bad magic, or written by an older TicketLab");
+                named = magic.ReadString() switch
+                {
+                    Magic => true,
+                    UnnamedMagic => false,
+                    _ => throw new InvalidDataException("bad magic, or written by an older TicketLab"),
+                };
             return Checksummed.Read(stream, body =>
             {
                 CheckpointHeader header;
@@ -49,8 +58,12 @@ public static class Checkpoint
                     int rows = reader.ReadInt32();
                     var state = System.Text.Json.Nodes.JsonNode.Parse(reader.ReadString()) as JsonObject
                         ?? throw new InvalidDataException("garbled header: callback state is not a JSON object");
-                    header = new CheckpointHeader(step, rows, state);
+                    header = new CheckpointHeader(step, rows, state, named ? reader.ReadString() : null);
                 }
+                if (header.Run is null)
+                    Store.StoreNotices.Once("unnamed-checkpoint", $"warning: {path} was written before checkpoints named their run; it is resumed unchecked.");
+                else if (header.Run != run)
+                    throw new Store.RunIntegrityException($"{path}: is the checkpoint of the run {header.Run}, not of {run} (copied from another run?). Delete it to restart this run from its beginning, or put it back in its own run.");
                 Validate(header, first, end);
                 var tensors = TensorFile.Read(body);
                 try { ModelState.Copy(model, tensors, path); }

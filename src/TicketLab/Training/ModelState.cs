@@ -54,4 +54,5 @@ public static class ModelState
 /// logged before that step, the state of callbacks that accumulate across steps, the model and
 /// the optimizer (its momentum buffers included). Written atomically in one checksummed file.
 /// </summary>
-public sealed record CheckpointHeader(Step Step, int MetricRows, JsonObject CallbackState);
+/// <param name="Run">The run the checkpoint belongs to (its manifest's name); null in checkpoints written before runs had names.</param>
+public sealed record CheckpointHeader(Step Step, int MetricRows, JsonObject CallbackState, string? Run);

@@ -25,37 +25,98 @@ public static class TrainingRunner
         RunContext context, TrainingStart? start, JsonObject? extraHparams)
     {
         desc.Validate();
-        if (TrainingSummary.Read(folder) is { } done) return done;
+        if (Finished(folder) is { } done) return done;
 
         // Data first: a run that cannot start leaves nothing in the store.
         var (train, test) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
         using var runLock = AcquireLock(folder, context);
-        if (TrainingSummary.Read(folder) is { } doneMeanwhile) return doneMeanwhile;
+        if (Finished(folder) is { } doneMeanwhile) return doneMeanwhile;
 
-        using var setup = TrainingSetup.Create(desc, replicate, train, context.Device, start, options.StopAt);
         var dataFiles = train.Files.Concat(test.Files).DistinctBy(f => f.Path).ToArray();
+        using var setup = TrainingSetup.Create(desc, replicate, train, context.Device, start, options.StopAt);
+        RequireWithinRun(options, setup);
+        string run = RunName(folder, context);
+        BeginManifest(folder, run, dataFiles, start?.Inputs ?? []);
         WriteHparams(folder, desc, replicate, dataFiles, extraHparams);
         foreach (var file in context.Data.NotYetAnnounced(dataFiles)) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
 
         var trainingMetrics = new TrainingMetricsCallback();
         IResumableCallback[] resumables = [trainingMetrics];
-        var (first, keepRows) = Resume(folder, setup, resumables, context);
+        var (first, keepRows) = Resume(folder, run, setup, resumables, context);
 
         using var metrics = new MetricsLog(folder.MetricsPath);
         metrics.Open(keepRows);
         trainingMetrics.Log = metrics;
 
-        var (callbacks, testEvaluation, timing) = BuildCallbacks(folder, options, context, setup, train, test, metrics, resumables, trainingMetrics);
+        var (callbacks, testEvaluation, timing) = BuildCallbacks(folder, run, options, context, setup, train, test, metrics, resumables, trainingMetrics);
         var loop = setup.Loop(desc.Training, callbacks);
         var provenance = Provenance.Begin(folder, context.Device, dataFiles, first);
         var divergence = RunLoop(loop, first, setup.End, context, provenance);
 
         var summary = Summarize(folder, setup, metrics, testEvaluation, timing, divergence);
-        folder.WriteJson(folder.SummaryPath, summary.ToJson());
+        folder.Record(folder.MetricsPath);
+        folder.WriteRecordedJson(folder.SummaryPath, summary.ToJson());
         // A diverged run keeps its checkpoint (the last finite weights' state) for inspection.
         if (divergence is null) File.Delete(folder.CheckpointPath);
         provenance.End(divergence is null ? "finished" : "diverged", summary.Iterations);
         return summary;
+    }
+
+    /// <summary>A finished run's summary, its hyperparameters checked against its manifest (a finished run is reused, never retrained); null when it has not finished.</summary>
+    private static TrainingSummary? Finished(RunFolder folder)
+    {
+        if (TrainingSummary.Read(folder) is not { } done) return null;
+        folder.Verified(folder.HparamsPath);
+        return done;
+    }
+
+    /// <summary>Steps to save or evaluate at must lie within the run: one past its end would silently never happen.</summary>
+    private static void RequireWithinRun(RunOptions options, TrainingSetup setup)
+    {
+        foreach (var (flag, steps) in new[] { ("--save-steps", options.SaveSteps), ("--eval-steps", options.EvaluateSteps) })
+            if (steps.FirstOrDefault(s => s.ToStep(setup.IterationsPerEpoch) > setup.End) is { } late && !late.Equals(default(StepSpec)))
+                throw new HparamException(flag, $"{late} (iteration {late.ToStep(setup.IterationsPerEpoch).Iteration}) lies past the end of the run (iteration {setup.End.Iteration}); it would never be reached. Choose steps up to the end.");
+    }
+
+    /// <summary>Refuses, before any work, data other than what <paramref name="run"/> (when it has started) was trained on.</summary>
+    public static void RequireRecordedData(RunFolder run, TrainingDesc desc, RunContext context)
+    {
+        if (run.Manifest is not { } manifest) return;
+        var (train, test) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
+        manifest.RequireSameData(train.Files.Concat(test.Files).Select(f => (f.Path, f.Sha256)), $"the run {manifest.Run}");
+    }
+
+    /// <summary>The name a run's manifest and checkpoints carry: its folder relative to the store root (so a moved store keeps its names).</summary>
+    public static string RunName(RunFolder folder, RunContext context) => context.Store.RunName(folder.Path);
+
+    /// <summary>
+    /// Starts or reopens the run's manifest before anything is written: a resumed run must train on
+    /// the data it started with; the files it starts from (another run's weights, its own mask) must
+    /// be what their runs wrote, and another run's on the same data; all of them are recorded.
+    /// </summary>
+    private static void BeginManifest(RunFolder folder, string run, DataFile[] dataFiles, IReadOnlyList<RunInput> inputs)
+    {
+        var current = dataFiles.Select(f => (f.Path, f.Sha256)).ToArray();
+        var manifest = folder.BeginManifest(run);
+        manifest.RequireSameData(current, $"the run {run}");
+        foreach (var input in inputs)
+        {
+            input.Owner.Verified(input.File);
+            bool own = input.Owner.Path == folder.Path;
+            if (own)
+            {
+                if (manifest.Files.ContainsKey(folder.RelativePath(input.File))) continue;
+                folder.Record(input.File);
+            }
+            else
+            {
+                input.Owner.Manifest?.RequireSameData(current, $"the run {input.Owner.Manifest.Run} (whose {Path.GetFileName(input.File)} this run starts from)");
+                manifest.RecordInput(new RecordedFile(folder.RelativePath(input.File), RunManifest.Sha256Of(input.File)));
+            }
+        }
+        manifest.SetDataFiles(dataFiles.Select(f => new RecordedFile(Path.GetFileName(f.Path), f.Sha256)));
+        Directory.CreateDirectory(folder.Path);
+        manifest.Save(folder.Path);
     }
 
     /// <summary>The run's lock: waited for when the context says so (a cancelled wait throws), else taken or refused at once.</summary>
@@ -76,20 +137,20 @@ public static class TrainingRunner
         hparams["data_files"] = new JsonArray(dataFiles.Select(f => (JsonNode)new JsonObject { ["path"] = f.Path, ["sha256"] = f.Sha256 }).ToArray());
         if (extraHparams is not null)
             foreach (var (key, value) in extraHparams) hparams[key] = value?.DeepClone();
-        folder.WriteJson(folder.HparamsPath, hparams);
+        folder.WriteRecordedJson(folder.HparamsPath, hparams);
     }
 
     /// <summary>
     /// Where training continues: the run's origin, or the step of an interrupted run's checkpoint, whose
     /// model, optimizer and callback state it restores; and how many metric rows to keep from before then.
     /// </summary>
-    private static (Step First, int KeepRows) Resume(RunFolder folder, TrainingSetup setup, IResumableCallback[] resumables, RunContext context)
+    private static (Step First, int KeepRows) Resume(RunFolder folder, string run, TrainingSetup setup, IResumableCallback[] resumables, RunContext context)
     {
         Step first = setup.Origin;
         int keepRows = 0;
         if (File.Exists(folder.CheckpointPath))
         {
-            var header = Checkpoint.Load(folder.CheckpointPath, setup.Model, setup.Optimizer, setup.Origin, setup.End);
+            var header = Checkpoint.Load(folder.CheckpointPath, setup.Model, setup.Optimizer, setup.Origin, setup.End, run);
             first = header.Step;
             keepRows = header.MetricRows;
             CheckpointCallback.Restore(header, resumables);
@@ -102,7 +163,7 @@ public static class TrainingRunner
     /// The callbacks of a run, in the order they run, with the two whose results the summary reads:
     /// the test-set evaluation and the timing.
     /// </summary>
-    private static (List<ITrainingCallback> All, EvaluationCallback TestEvaluation, TimingCallback Timing) BuildCallbacks(RunFolder folder,
+    private static (List<ITrainingCallback> All, EvaluationCallback TestEvaluation, TimingCallback Timing) BuildCallbacks(RunFolder folder, string run,
         RunOptions options, RunContext context, TrainingSetup setup, ImageDataset train, ImageDataset test, MetricsLog metrics,
         IResumableCallback[] resumables, TrainingMetricsCallback trainingMetrics)
     {
@@ -117,7 +178,7 @@ public static class TrainingRunner
         var testEvaluation = new EvaluationCallback(test, "test", evaluateWhen, metrics);
         var callbacks = new List<ITrainingCallback>
         {
-            new CheckpointCallback(folder, metrics, resumables), // first: it counts the rows logged before each step
+            new CheckpointCallback(folder, run, metrics, resumables), // first: it counts the rows logged before each step
             new SaveModelCallback(folder, When.AtSteps(options.SaveSteps.Select(s => s.ToStep(perEpoch)).Append(Step.Zero(perEpoch)).Append(origin))),
             testEvaluation,
         };

@@ -60,7 +60,7 @@ public sealed record TrainingSummary
     public static TrainingSummary? Read(RunFolder folder)
     {
         string path = folder.SummaryPath;
-        if (JsonRead.ObjectFile(path) is not { } json) return null;
+        if (JsonRead.ObjectFile(folder.Verified(path)) is not { } json) return null;
         long? diverged = json["diverged_at_step"] is null ? null : JsonRead.Integer(json, "diverged_at_step", path);
         // A finished run must have its accuracies; only a diverged one may lack them.
         double Accuracy(string key) => diverged is null ? JsonRead.Number(json, key, path) : JsonRead.NumberOrNull(json, key, path) ?? double.NaN;

@@ -93,6 +93,6 @@ public sealed class RegistryCommandTests : IDisposable
         Assert.Contains("train_accuracy", File.ReadAllText(Path.Combine(run, "metrics.csv")));
         var (bad, _, badError) = Run(["train", .. Recipe(), "--save-steps", "1xx"]);
         Assert.Equal(CommandErrors.UsageError, bad);
-        Assert.StartsWith("error: --save-steps: '1xx' is not valid", badError);
+        Assert.StartsWith("error: --save-steps: '1xx' is not a step", badError);
     }
 }

@@ -35,7 +35,8 @@ namespace TicketLab.Tests.Faults;
 /// | checkpoint step edited / header garbled      | 3    | checksum and range checks name the file                 |
 /// | flipped bits in saved weights                | 3    | checksum names the file                                 |
 /// | mask replaced (all ones) / unknown tensor    | 3    | checked against mask.json and the model                 |
-/// | summary.json / hparams.json damaged          | 0    | list marks that run unreadable, lists the others        |
+/// | summary.json / hparams.json damaged          | 3    | list marks that run unreadable, lists the others        |
+/// | (more: IntegrityTests, the run manifest)     |      |                                                         |
 /// | mask.json deleted                            | 0    | rebuilt from mask.bin                                   |
 /// | SIGTERM                                      | 143  | checkpoint written, resumes                             |
 /// | clean exit / failed start                    | -    | no lock files; no phantom run folder                    |
@@ -91,6 +92,15 @@ public sealed class FaultTableTests : IDisposable
         Assert.StartsWith("error: ", line);
         foreach (var part in expected) Assert.Contains(part, line);
         Assert.DoesNotContain("   at ", error); // no stack trace
+    }
+
+    /// <summary>
+    /// Makes the store one written before run manifests, so the checks below the manifest (file
+    /// checksums, mask.json, JSON types) are what meets the fault; IntegrityTests covers the manifest.
+    /// </summary>
+    private void WithoutManifests()
+    {
+        foreach (var manifest in Directory.EnumerateFiles(store, RunManifest.FileName, SearchOption.AllDirectories)) File.Delete(manifest);
     }
 
     private RunFolder OnlyRun(string experimentPrefix = "train_") =>
@@ -321,7 +331,7 @@ public sealed class FaultTableTests : IDisposable
         var desc = TestRuns.TinyLenet("3ep");
         using var model = TicketLab.Models.ModelRegistry.Create(desc.Model, new TicketLab.Models.InputSpec(1, 28, 28, 10), 1);
         using var optimizer = OptimizerFactory.Create(desc.Training, model.parameters());
-        Checkpoint.Save(run.CheckpointPath, new CheckpointHeader(new Step(1_000, 8), 0, []), model, optimizer);
+        Checkpoint.Save(run.CheckpointPath, new CheckpointHeader(new Step(1_000, 8), 0, [], TrainingRunner.RunName(run, TestRuns.Context(store, data))), model, optimizer);
         var error = Assert.Throws<InvalidDataException>(() => TrainingRunner.Train(desc, 1, new RunOptions(), TestRuns.Context(store, data)));
         Assert.Contains("outside this run's steps", error.Message);
         Assert.Contains(run.CheckpointPath, error.Message);
@@ -340,6 +350,7 @@ public sealed class FaultTableTests : IDisposable
     public void Flipped_bits_in_saved_weights__checksum_error_naming_the_file()
     {
         var layout = TinyLottery();
+        WithoutManifests();
         var bytes = File.ReadAllBytes(layout.Main(1).FinalModelPath);
         bytes[^100] ^= 0x01;
         File.WriteAllBytes(layout.Main(1).FinalModelPath, bytes);
@@ -353,6 +364,7 @@ public sealed class FaultTableTests : IDisposable
     public void All_ones_mask_in_place_of_the_pruned_one__refused_against_mask_json()
     {
         var layout = TinyLottery();
+        WithoutManifests();
         using (var pruned = Mask.Load(layout.MaskPath(1)))
             TensorFile.Save(layout.MaskPath(1), pruned.Names.Select(n => (n, ones_like(pruned[n]))));
 
@@ -365,6 +377,7 @@ public sealed class FaultTableTests : IDisposable
     public void Mask_naming_an_unknown_tensor__refused_naming_the_file()
     {
         var layout = TinyLottery();
+        WithoutManifests();
         using (var pruned = Mask.Load(layout.MaskPath(1)))
         using (var renamed = new Mask(pruned.Names.Select(n => KeyValuePair.Create(n == "fc.weight" ? "fc9.weight" : n, pruned[n]))))
             renamed.Save(layout.MaskPath(1), layout.MaskSummaryPath(1));
@@ -395,10 +408,11 @@ public sealed class FaultTableTests : IDisposable
         Assert.Equal(0, Run(Train()).Code);
         Assert.Equal(0, Run(Train("--lr", "0.02")).Code);
         var runs = Directory.GetDirectories(store, "train_*").Order().Select(d => new RunFolder(Path.Combine(d, "replicate_1"))).ToArray();
+        WithoutManifests();
         File.WriteAllText(Path.Combine(runs[0].Path, file), content);
 
         var (code, listing, error) = Run("list", "--root", store);
-        Assert.Equal(0, code);
+        Assert.Equal(problem is null ? 0 : CommandErrors.DataError, code); // every run listed; a damaged one fails the command
         Assert.Contains(Path.GetFileName(Path.GetDirectoryName(runs[1].Path)!), listing);
         Assert.Contains(Path.GetFileName(Path.GetDirectoryName(runs[0].Path)!), listing);
         if (problem is null) return; // a display field of the wrong type shows as "?"
@@ -411,6 +425,7 @@ public sealed class FaultTableTests : IDisposable
     public void Damaged_summary_of_the_run_asked_for__store_error_naming_the_file()
     {
         Assert.Equal(0, Run(Train()).Code);
+        WithoutManifests();
         File.WriteAllText(OnlyRun().SummaryPath, "{\"final_test_accuracy\": [0.9]}");
         var (code, _, error) = Run(Train());
         Assert.Equal(CommandErrors.DataError, code);

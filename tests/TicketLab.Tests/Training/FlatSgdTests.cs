@@ -94,7 +94,7 @@ public sealed class FlatSgdTests
     {
         using var temp = new TicketLab.Tests.Support.TempFolder();
         string path = temp.Combine("checkpoint.bin");
-        var header = new CheckpointHeader(new Step(3, 100), 0, []);
+        var header = new CheckpointHeader(new Step(3, 100), 0, [], "a run");
         using var uninterrupted = NewModel();
         using (var sgd = optim.SGD(uninterrupted.parameters(), 0.1, momentum: 0.9, weight_decay: 1e-4))
         {
@@ -126,7 +126,7 @@ public sealed class FlatSgdTests
         {
             using var resumed = NewModel();
             using var optimizer = optimizerFor(resumed);
-            Checkpoint.Load(file, resumed, optimizer, new Step(0, 100), new Step(10, 100));
+            Checkpoint.Load(file, resumed, optimizer, new Step(0, 100), new Step(10, 100), "a run");
             Train(resumed, optimizer, 3, seed: 3);
             AssertSameParameters(uninterrupted, resumed);
         }

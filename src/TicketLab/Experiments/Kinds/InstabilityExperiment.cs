@@ -70,10 +70,15 @@ public sealed class InstabilityExperiment : ExperimentKind<InstabilityHparams>
     protected override ListEntry ListReplicate(string experiment, int? replicate, RunFolder folder)
     {
         bool done = Directory.EnumerateFiles(folder.Path, "interpolation_*.json").Any();
-        var state = done ? ExperimentState.Finished : AnyRunning(folder.Path) ? ExperimentState.Running : ExperimentState.Partial;
+        // A copy (or the parent) that diverged ends the analysis for good: that is its state, not "partial".
+        var diverged = done ? null : new[] { "parent", "copy_a", "copy_b" }.Select(c => new RunFolder(Path.Combine(folder.Path, c)))
+            .FirstOrDefault(r => r.IsFinished && r.State == RunState.Diverged);
+        var state = done ? ExperimentState.Finished : diverged is not null ? ExperimentState.Diverged
+            : AnyRunning(folder.Path) ? ExperimentState.Running : ExperimentState.Partial;
+        string detail = diverged is null ? state.ToString().ToLowerInvariant() : $"diverged ({Path.GetFileName(diverged.Path)})";
         var analysis = ReadObject(Path.Combine(folder.Path, "..", "analysis.json"));
         var recipe = analysis?["training"] ?? analysis?["lottery"];
-        return new ListEntry(experiment, Name, replicate, state, state.ToString().ToLowerInvariant(), folder.Path)
+        return new ListEntry(experiment, Name, replicate, state, detail, folder.Path)
         {
             Model = Field(recipe, "model", "model_name"), Dataset = Field(recipe, "dataset", "dataset_name"),
         };

@@ -31,7 +31,11 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
         var desc = request.Inputs.LotteryRun;
         var context = request.Context;
         var log = request.Log;
-        log.WriteLine($"Lottery run {desc.RunName}: {hparams.Levels} level(s), rewinding to {desc.Lottery.RewindStep}.");
+        // One-shot pruning has one pruned level, whatever --levels says; the banner says what runs.
+        string levelText = desc.Lottery.OneShotSparsity is { } sparsity && hparams.Levels > 1
+            ? FormattableString.Invariant($"1 level (one-shot pruning to sparsity {sparsity}; --levels {hparams.Levels} does not apply)")
+            : $"{hparams.Levels} level(s)";
+        log.WriteLine($"Lottery run {desc.RunName}: {levelText}, rewinding to {desc.Lottery.RewindStep}.");
         log.Write(desc.Training.Describe() + HparamJson.Describe(desc.Pruning) + HparamJson.Describe(desc.Lottery));
         log.Write("Pruning per tensor, as applied:\n" + LotteryRunner.EffectiveRates(desc, context));
         log.WriteLine($"Output: {context.Store.ExperimentFolder(desc.RunName)}");
@@ -346,9 +350,9 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
     {
         var layout = new LotteryLayout(Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().First());
         var chosen = requested ?? (levels.Count <= 3 ? levels : [levels[0], levels[levels.Count / 2], levels[^1]]);
-        var series = chosen.Where(l => File.Exists(layout.Main(l).MetricsPath)).Select(l =>
+        var series = chosen.Where(l => File.Exists(layout.Main(l).MetricsPath) || layout.Main(l).IsFinished).Select(l =>
         {
-            var rows = MetricsLog.Read(layout.Main(l).MetricsPath).Where(r => r.Name == "test_accuracy").ToArray();
+            var rows = layout.Main(l).ReadMetrics().Where(r => r.Name == "test_accuracy").ToArray();
             return new Series($"level {l}", rows.Select(r => (double)r.Step).ToArray(), rows.Select(r => r.Value).ToArray());
         }).ToArray();
         return new Figure("accuracy_vs_step", "Test accuracy during training", "training step (iterations)", "test accuracy (%)", series)

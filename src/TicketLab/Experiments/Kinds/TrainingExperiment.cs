@@ -69,10 +69,10 @@ public class TrainingExperiment : ExperimentKind<NoHparams>
 
     public override Report Report(ExperimentStore store, ExperimentRef experiment, ReportOptions options)
     {
-        var replicates = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().Select(d => new RunFolder(d)).Where(r => File.Exists(r.MetricsPath)).ToArray();
+        var replicates = Directory.EnumerateDirectories(experiment.Path, "replicate_*").Order().Select(d => new RunFolder(d)).Where(r => File.Exists(r.MetricsPath) || r.IsFinished).ToArray();
         Series Metric(RunFolder run, string metric, string label)
         {
-            var rows = MetricsLog.Read(run.MetricsPath).Where(r => r.Name == metric).ToArray();
+            var rows = run.ReadMetrics().Where(r => r.Name == metric).ToArray();
             string replicate = System.IO.Path.GetFileName(run.Path).Replace('_', ' ');
             return new Series(replicates.Length > 1 ? $"{replicate}: {label}" : label, rows.Select(r => (double)r.Step).ToArray(), rows.Select(r => r.Value).ToArray());
         }

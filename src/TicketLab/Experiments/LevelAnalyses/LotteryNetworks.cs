@@ -18,10 +18,11 @@ namespace TicketLab.Experiments.LevelAnalyses;
 /// </summary>
 public sealed record LotteryNetwork(string Id, int Level, RunFolder Folder, string MaskPath)
 {
-    public Mask LoadMask() => Mask.Load(MaskPath);
-    public Dictionary<string, Tensor> LoadTrained() => TensorFile.Load(Folder.FinalModelPath);
+    // The mask lies in the run folder that wrote it (the branch's own, or the level's main run).
+    public Mask LoadMask() => Mask.Load(new RunFolder(Path.GetDirectoryName(MaskPath)!).Verified(MaskPath));
+    public Dictionary<string, Tensor> LoadTrained() => Folder.LoadTensors(Folder.FinalModelPath);
     public Dictionary<string, Tensor> LoadInitial(Step start) =>
-        TensorFile.Load(File.Exists(Folder.ModelPath(start)) ? Folder.ModelPath(start)
+        Folder.LoadTensors(File.Exists(Folder.ModelPath(start)) ? Folder.ModelPath(start)
             : throw new InvalidDataException($"{Folder.ModelPath(start)}: {Id} at level {Level} has no saved state at its start step."));
 }
 

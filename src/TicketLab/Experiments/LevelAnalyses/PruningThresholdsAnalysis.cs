@@ -53,7 +53,7 @@ public sealed class PruningThresholdsAnalysis : LevelAnalysis<NoHparams, Pruning
     {
         using var before = LotteryRunner.MaskOf(job.Layout, job.Level - 1, job.Lottery, job.Context);
         using var after = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
-        var trained = TensorFile.Load(job.Layout.Main(job.Level - 1).FinalModelPath);
+        var trained = job.Layout.Main(job.Level - 1).LoadTensors(job.Layout.Main(job.Level - 1).FinalModelPath);
         try
         {
             using var scope = NewDisposeScope();

@@ -51,7 +51,7 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
     /// keeping <paramref name="mask"/>; the state's tensors are released afterwards.
     /// </summary>
     protected TrainingSummary TrainMasked(BranchJob job, TrainingDesc desc, Pruning.Mask mask,
-        Dictionary<string, TorchSharp.torch.Tensor> initialState, IHparams hparams, int? seedUsed = null)
+        Dictionary<string, TorchSharp.torch.Tensor> initialState, IHparams hparams, int? seedUsed = null, IReadOnlyList<RunInput>? inputs = null)
     {
         try
         {
@@ -68,6 +68,7 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
                 StartStep = job.Lottery.Lottery.RewindStep,
                 Constraint = model => new Pruning.MaskConstraint(model, mask),
                 LossTerm = repellence?.Term,
+                Inputs = [.. job.Layout.MaskInputs(job.Level), .. inputs ?? []],
             };
             return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, record);
         }
@@ -76,6 +77,9 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
             foreach (var t in initialState.Values) t.Dispose();
         }
     }
+
+    /// <summary>The inputs of a branch that starts from the lottery's rewind state.</summary>
+    protected static IReadOnlyList<RunInput> RewindInputs(BranchJob job) => [LotteryRunner.RewindInput(job.Layout, job.Lottery, job.Context)];
 
     /// <summary>Extra fields recorded in the branch run's hparams.json, the seed actually drawn with included.</summary>
     protected static JsonObject Record(BranchJob job, IHparams hparams, int? seedUsed = null) => new()

@@ -54,9 +54,10 @@ public sealed class PruningSolutionBranch : Branch<PruningSolutionHparams>
         var options = job.Options with { EvaluateSteps = [.. job.Options.EvaluateSteps, default] };
         var start = new TrainingStart
         {
-            InitialState = TensorFile.Load(parent.FinalModelPath),
+            InitialState = parent.LoadTensors(parent.FinalModelPath),
             StartStep = default,
             Constraint = model => new MaskConstraint(model, mask),
+            Inputs = [.. job.Layout.MaskInputs(job.Level), new(parent, parent.FinalModelPath)],
         };
         try
         {

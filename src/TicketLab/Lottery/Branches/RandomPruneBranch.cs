@@ -32,7 +32,8 @@ public sealed class RandomPruneBranch : Branch<RandomPruneHparams>
         using var mask = RandomMask(ticketMask, hparams.PruneScope, seed);
         string maskPath = Path.Combine(job.Folder.Path, "mask.bin");
         if (!File.Exists(maskPath)) mask.Save(maskPath, Path.Combine(job.Folder.Path, "mask.json"));
-        return TrainMasked(job, job.Lottery.TrainingAt(job.Level, job.Replicate), mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams, seed);
+        return TrainMasked(job, job.Lottery.TrainingAt(job.Level, job.Replicate), mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams, seed,
+            [.. RewindInputs(job), new(job.Folder, maskPath), new(job.Folder, Path.Combine(job.Folder.Path, "mask.json"))]);
     }
 
     /// <summary>

@@ -66,7 +66,7 @@ public sealed class RetrainBranch : Branch<RetrainHparams>
         var level = job.Lottery.TrainingAt(job.Level, job.Replicate);
         var desc = level with { Training = hparams.Apply(level.Training) };
         using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
-        return TrainMasked(job, desc, mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams);
+        return TrainMasked(job, desc, mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams, inputs: RewindInputs(job));
     }
 
     // The ticket retrained: in a repellent run it is repelled from the same earlier networks as the ticket.
