@@ -194,4 +194,12 @@ public sealed class ConnectivityTests : IDisposable
         Assert.True(rows[1].Pair(TicketComparison.RD)!.Start.L2Distance > 0);
         Assert.NotEqual(Answer.Inconclusive, rows[1].SameRegion().Answer);
     }
+
+    [Fact]
+    public void Barriers_are_derived_numbers__stored_as_0_2451_not_float_noise()
+    {
+        // 0.4451 - 0.2 is 0.24509999999999998 in doubles; results.csv and compare's JSON must hold 0.2451.
+        Assert.Equal("0.2451", DataNumbers.Format(InterpolationCurve.Barrier([0.2, 0.4451, 0.2])));
+        Assert.Equal("0.2451", DataNumbers.Format(InterpolationCurve.ExcessOverChord([0, 0.5, 1], [0.2, 0.4451, 0.2])));
+    }
 }

@@ -117,6 +117,28 @@ public sealed class ExportTests : IDisposable
     }
 
     [Fact]
+    public void A_dense_export_into_a_folder_holding_a_ticket_export__leaves_no_old_mask()
+    {
+        string data = LearnableData.WriteMnist(temp.Combine("data"));
+        string store = temp.Combine("store");
+        string[] recipe = ["--dataset-name", "mnist", "--model-name", "lenet_32_16", "--batch-size", "32",
+            "--training-steps", "1ep", "--data-dir", data, "--root", store, "--threads", "1", "--quiet"];
+        Assert.Equal(0, TestCli.Run(["lottery", .. recipe, "--levels", "1"]).Code);
+        Assert.Equal(0, TestCli.Run(["train", .. recipe]).Code);
+        string folder = temp.Combine("export");
+        string lottery = Path.GetFileName(Directory.GetDirectories(store, "lottery_*").Single());
+        Assert.Equal(0, TestCli.Run("export", lottery, "--level", "1", "--root", store, "--out", folder).Code);
+        Assert.True(File.Exists(Path.Combine(folder, "mask.pth")));
+
+        string dense = Path.GetFileName(Directory.GetDirectories(store, "train_*").Single());
+        var (code, _, error) = TestCli.Run("export", dense, "--root", store, "--out", folder);
+
+        Assert.True(code == 0, error);
+        Assert.False(File.Exists(Path.Combine(folder, "mask.pth")), "a stale mask would be read as the dense network's");
+        Assert.False(File.Exists(Path.Combine(folder, "mask.safetensors")));
+    }
+
+    [Fact]
     public void A_ResNet_loads_into_OpenLths_structure_with_batch_norm_statistics()
     {
         var (folder, reference) = ExportRandom("resnet_8_4", 3);
