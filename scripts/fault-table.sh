@@ -112,5 +112,5 @@ row "--save-steps past the end" train --root "$work/s" "${S[@]}" --save-steps 10
 echo "| --one-shot-sparsity with --levels 2 | $code | $(grep -m1 'Lottery run' "$work/out" | cut -c1-150) |"
 row "--threads 99999999999" train --root "$work/s" "${S0[@]}" --training-steps 2ep --threads 99999999999
 l=$(ls -d "$work"/r1b/lottery_*/replicate_1)
-"${cli[@]}" report --root "$work/r1b" "$(basename "$(dirname "$l")")" >/dev/null 2>&1 &
-sleep 1.5; kill -TERM $! 2>/dev/null; wait $!; echo "| SIGTERM to report | $? | |"
+"${cli[@]}" report --root "$work/r1b" "$(basename "$(dirname "$l")")" >/dev/null 2>"$work/err" &
+sleep 0.6; kill -TERM $! 2>/dev/null; wait $!; echo "| SIGTERM to report (at 0.6 s) | $? | $(grep -v "^\s*$" "$work/err" | tail -1 | cut -c1-150) |"
