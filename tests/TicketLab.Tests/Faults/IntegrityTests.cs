@@ -30,29 +30,10 @@ public sealed class IntegrityTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, CliEnvironment.ForTests(stdout, stderr));
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => TestCli.Run(args);
 
     /// <summary>The recipe of <see cref="TestRuns.TinyLenet"/> as flags; <paramref name="overrides"/> replace or add flag-value pairs.</summary>
-    private string[] Recipe(string steps, params string[] overrides)
-    {
-        var flags = new List<(string Flag, string Value)>
-        {
-            ("--dataset-name", "mnist"), ("--model-name", "lenet_32_16"), ("--batch-size", "32"), ("--lr", "0.05"), ("--momentum", "0.9"),
-            ("--weight-decay", "1e-4"), ("--training-steps", steps), ("--data-dir", data), ("--root", store), ("--threads", "1"),
-        };
-        for (int i = 0; i + 1 < overrides.Length; i += 2)
-        {
-            flags.RemoveAll(f => f.Flag == overrides[i]);
-            flags.Add((overrides[i], overrides[i + 1]));
-        }
-        return [.. flags.SelectMany(f => new[] { f.Flag, f.Value }), "--quiet"];
-    }
+    private string[] Recipe(string steps, params string[] overrides) => TestRuns.TinyLenetFlags(steps, data, store, overrides);
 
     private static void AssertOneLineError(string error, params string[] expected)
     {

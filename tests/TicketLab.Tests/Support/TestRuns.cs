@@ -21,6 +21,25 @@ public static class TestRuns
         new ModelHparams { ModelName = "lenet_32_16" },
         new TrainingHparams { Lr = 0.05, Momentum = momentum, WeightDecay = 1e-4, TrainingSteps = TicketLab.Foundations.StepSpec.Parse(steps) });
 
+    /// <summary>
+    /// <see cref="TinyLenet"/> as command-line flags on <paramref name="data"/> and <paramref name="store"/>, so CLI and
+    /// library runs share folders; <paramref name="overrides"/> are flag-value pairs that replace or add to it.
+    /// </summary>
+    public static string[] TinyLenetFlags(string steps, string data, string store, params string[] overrides)
+    {
+        var flags = new List<(string Flag, string Value)>
+        {
+            ("--dataset-name", "mnist"), ("--model-name", "lenet_32_16"), ("--batch-size", "32"), ("--lr", "0.05"), ("--momentum", "0.9"),
+            ("--weight-decay", "1e-4"), ("--training-steps", steps), ("--data-dir", data), ("--root", store), ("--threads", "1"),
+        };
+        for (int i = 0; i + 1 < overrides.Length; i += 2)
+        {
+            flags.RemoveAll(f => f.Flag == overrides[i]);
+            flags.Add((overrides[i], overrides[i + 1]));
+        }
+        return [.. flags.SelectMany(f => new[] { f.Flag, f.Value }), "--quiet"];
+    }
+
     public static RunContext Context(string storeRoot, string dataRoot, CancellationToken cancellation = default,
         Func<RunFolder, MetricsLog, TimingCallback, IEnumerable<ITrainingCallback>>? observers = null) => new()
     {
