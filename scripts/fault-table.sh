@@ -114,3 +114,10 @@ row "--threads 99999999999" train --root "$work/s" "${S0[@]}" --training-steps 2
 l=$(ls -d "$work"/r1b/lottery_*/replicate_1)
 "${cli[@]}" report --root "$work/r1b" "$(basename "$(dirname "$l")")" >/dev/null 2>"$work/err" &
 sleep 0.6; kill -TERM $! 2>/dev/null; wait $!; echo "| SIGTERM to report (at 0.6 s) | $? | $(grep -v "^\s*$" "$work/err" | tail -1 | cut -c1-150) |"
+# A full disk when a run starts: only where a tiny tmpfs can be mounted (as root).
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$work/full" && mount -t tmpfs -o size=64k tmpfs "$work/full" 2>/dev/null; then
+  dd if=/dev/zero of="$work/full/fill" bs=4k count=100 2>/dev/null
+  row "disk full when a run starts" train --root "$work/full/store" "${S[@]}"
+  echo "| disk full: files left in the run folder | | $(find "$work/full/store" -type f 2>/dev/null | wc -l) |"
+  umount "$work/full"
+fi
