@@ -53,8 +53,13 @@ public static class UnfinishedUnits
         }
         if (status.BlockedBy(unit) is { } blocker)
             return $"waiting on {blocker}, which {StateWord(status, blocker)}";
-        if (unit.DependsOn.FirstOrDefault(d => status.States[d] != UnitState.Done) is { } dependency)
-            return $"waiting on {dependency}, which {StateWord(status, dependency)}";
+        if (unit.DependsOn.Any(d => status.States[d] != UnitState.Done))
+        {
+            // Name the unit that holds the chain up, not the next link that waits as well.
+            string root = unit.Id;
+            while (status.Plan.ById[root].DependsOn.FirstOrDefault(d => status.States[d] != UnitState.Done) is { } up) root = up;
+            return $"waiting on {root}, which {StateWord(status, root)}";
+        }
         return last switch
         {
             { ExitCode: UnitRecord.StoppedBySigTerm or UnitRecord.StoppedBySigInt } =>
@@ -66,14 +71,13 @@ public static class UnfinishedUnits
         };
     }
 
-    /// <summary>What a unit another waits on is: "failed", "was stopped", "never ran"...</summary>
+    /// <summary>What the unit another waits on is: "failed", "was stopped before it finished", "never ran"...</summary>
     private static string StateWord(StudyStatus status, string id) => status.States[id] switch
     {
         UnitState.Failed => "failed",
         UnitState.Diverged => "diverged",
         UnitState.Running => "is still running",
         _ when status.Records[id].Attempts.Count > 0 => "was stopped before it finished",
-        _ when status.Plan.ById[id].DependsOn.Any(d => status.States[d] != UnitState.Done) => "is waiting too",
         _ => "never ran",
     };
 }

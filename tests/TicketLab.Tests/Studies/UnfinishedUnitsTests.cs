@@ -49,6 +49,14 @@ public sealed class UnfinishedUnitsTests : IDisposable
     }
 
     [Fact]
+    public void A_unit_two_links_down_a_held_up_chain_names_the_unit_that_holds_it_up()
+    {
+        AllDoneBut("lottery/replicate_2/level_0", "lottery/replicate_2/level_1", "lottery/replicate_2/level_2");
+        Assert.Equal("waiting on lottery/replicate_2/level_0, which never ran", Reasons()["lottery/replicate_2/level_2"]);
+        Assert.Equal(StudyEnding.NotDone, UnfinishedUnits.Ending(StudyStatus.Read(plan, store)));
+    }
+
+    [Fact]
     public void A_unit_whose_job_left_the_queue_unrun_names_the_job__and_one_killed_mid_run_says_so()
     {
         AllDoneBut("train/replicate_1", "lottery/replicate_2/level_2");
