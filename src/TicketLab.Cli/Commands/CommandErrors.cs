@@ -10,8 +10,8 @@ namespace TicketLab.Cli.Commands;
 /// and a distinct exit code; results already written stay. The codes:
 /// 2 usage (a flag or argument), 3 data or store (a file that is missing, damaged, unreadable or
 /// unwritable; a full disk), 4 the run diverged (a result, recorded in the store), 5 units of a
-/// study failed, 130 interrupted
-/// by Ctrl-C, 143 stopped by SIGTERM, 1 an internal error.
+/// study failed, 6 units of a study are not done though none failed (cancelled, stopped, never run,
+/// or waiting on one of those), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM, 1 an internal error.
 /// </summary>
 public static class CommandErrors
 {
@@ -21,6 +21,8 @@ public static class CommandErrors
     public const int Diverged = 4;
     /// <summary>A study ended with units that failed (each unit's own code is in its record and log).</summary>
     public const int UnitsFailed = 5;
+    /// <summary>A study ended with units neither done nor failed: cancelled (scancel), stopped, or never run; the next run resumes them.</summary>
+    public const int UnitsNotDone = 6;
     public const int Interrupted = 130;
     public const int Terminated = 143;
 

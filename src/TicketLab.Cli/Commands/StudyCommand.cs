@@ -41,8 +41,14 @@ internal static class StudyCommand
 
         public ExperimentStore Store(ParseResult result) => ExperimentStore.Resolve(result.GetValue(Root));
 
-        public UnitSettings Settings(ParseResult result, ExperimentStore store, int? threads) =>
-            new(store.Root, result.GetValue(DataDir) is { } d ? Path.GetFullPath(d) : null, result.GetValue(Download), threads);
+        /// <summary>Threads: the flag's, else the study's (never derived from the workers: weights depend on them).</summary>
+        public UnitSettings Settings(ParseResult result, ExperimentStore store, StudyPlan plan, Option<int?> threads)
+        {
+            if (result.GetValue(threads) is < 1) throw new Hyperparameters.HparamException("--threads", $"must be at least 1, got {result.GetValue(threads)}.");
+            return new(store.Root, result.GetValue(DataDir) is { } d ? Path.GetFullPath(d) : null, result.GetValue(Download), result.GetValue(threads) ?? plan.Study.Threads);
+        }
+
+        public Option<int?> Threads(string what) => new("--threads") { Description = $"CPU threads {what} [default: the study file's threads, else 1]; results depend on it, so a unit resumes only with the count it started with" };
     }
 
     public static Command Create(CliEnvironment environment)
@@ -52,18 +58,19 @@ internal static class StudyCommand
         command.Subcommands.Add(Status(environment));
         command.Subcommands.Add(Report(environment));
         command.Subcommands.Add(Unit(environment));
+        command.Subcommands.Add(Worker(environment));
         return command;
     }
 
     private static Command Run(CliEnvironment environment)
     {
         var shared = new Shared();
-        var workers = new Option<int>("--workers") { Description = "Units run at once on this machine, in separate processes sharing the cores", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int?>("--threads") { Description = "Threads per unit [default: the cores divided by --workers; on Slurm, --cpus-per-task]" };
-        var executor = new Option<string>("--executor") { Description = "local (worker processes on this machine) or slurm (one job array per layer of units, afterok dependencies)", DefaultValueFactory = _ => "local" };
+        var workers = new Option<int>("--workers") { Description = "Units run at once on this machine, by long-lived worker processes that keep the data loaded (the results do not depend on it)", DefaultValueFactory = _ => 1 };
+        var threads = shared.Threads("per unit");
+        var executor = new Option<string>("--executor") { Description = "local (worker processes on this machine) or slurm (one job per unit, waiting (afterok) for the units it needs)", DefaultValueFactory = _ => "local" };
         executor.AcceptOnlyFromAmong("local", "slurm");
-        var wait = new Option<bool>("--wait") { Description = "With --executor slurm: wait until the submitted jobs have left the queue, then print the status" };
-        var cpus = new Option<int?>("--cpus-per-task") { Description = "Slurm: CPUs per unit [default: the study file's, else 2]" };
+        var wait = new Option<bool>("--wait") { Description = "With --executor slurm: wait until the submitted jobs have left the queue, then print the status; exits non-zero when a unit is not done" };
+        var cpus = new Option<int?>("--cpus-per-task") { Description = "Slurm: CPUs per unit [default: the study file's, else its threads]" };
         var gpus = new Option<int?>("--gpus") { Description = "Slurm: GPUs per unit" };
         var mem = new Option<string?>("--mem") { Description = "Slurm: memory per unit, e.g. 8G" };
         var time = new Option<string?>("--time") { Description = "Slurm: time limit per unit, e.g. 04:00:00" };
@@ -80,10 +87,10 @@ internal static class StudyCommand
             store.EnsureWritable();
             int workerCount = result.GetValue(workers);
             if (workerCount < 1) throw new Hyperparameters.HparamException("--workers", $"must be at least 1, got {workerCount}.");
-            if (result.GetValue(threads) is < 1) throw new Hyperparameters.HparamException("--threads", $"must be at least 1, got {result.GetValue(threads)}.");
+            var settings = shared.Settings(result, store, plan, threads);
             string file = result.GetValue(shared.File)!;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            environment.Stderr.WriteLine($"Study {plan.Study.Name}: {plan.Units.Count} units, store {store.Root}.");
+            environment.Stderr.WriteLine($"Study {plan.Study.Name}: {plan.Units.Count} units, {settings.Threads} thread(s) each, store {store.Root}.");
             if (result.GetValue(executor) == "slurm")
             {
                 var resources = plan.Study.Slurm with
@@ -96,24 +103,24 @@ internal static class StudyCommand
                     Account = result.GetValue(account) ?? plan.Study.Slurm.Account,
                     ExtraSbatchLines = [.. plan.Study.Slurm.ExtraSbatchLines, .. result.GetValue(sbatch) ?? []],
                 };
-                var submitted = new SlurmExecutor(file, plan, shared.Settings(result, store, null), resources, environment).Submit();
+                var submitted = new SlurmExecutor(file, plan, settings, resources, environment).Submit();
                 if (submitted.Count == 0) environment.Stderr.WriteLine("Nothing to submit: every unit is done (or waits on one that failed or diverged).");
                 if (!result.GetValue(wait)) return 0;
                 SlurmExecutor.Wait(submitted, environment.Cancellation);
-                return Finish(environment, plan, store, clock.Elapsed, interrupted: environment.Cancellation.IsCancellationRequested);
+                return Finish(environment, plan, store, clock.Elapsed, interrupted: environment.Cancellation.IsCancellationRequested,
+                    submitted.ToDictionary(j => j.Unit.Id, j => j.JobId));
             }
-            int perUnit = result.GetValue(threads) ?? Math.Max(1, Environment.ProcessorCount / workerCount);
-            var outcome = new LocalExecutor(file, plan, shared.Settings(result, store, perUnit), workerCount, environment).Run();
-            return Finish(environment, plan, store, clock.Elapsed, outcome.Interrupted, outcome.Failed);
+            var outcome = new LocalExecutor(file, plan, settings, workerCount, environment).Run();
+            return Finish(environment, plan, store, clock.Elapsed, outcome.Interrupted);
         }));
         return command;
     }
 
     /// <summary>The study's report (what is done so far), its path on stdout, and the exit code of the pass.</summary>
-    private static int Finish(CliEnvironment environment, StudyPlan plan, ExperimentStore store, TimeSpan elapsed, bool interrupted, int failedNow = 0)
+    private static int Finish(CliEnvironment environment, StudyPlan plan, ExperimentStore store, TimeSpan elapsed, bool interrupted, IReadOnlyDictionary<string, string>? jobOf = null)
     {
         var status = StudyStatus.Read(plan, store);
-        int code = Summarize(environment, status, elapsed, interrupted, failedNow);
+        int code = Summarize(environment, status, elapsed, interrupted, jobOf);
         if (interrupted) return code;
         string index = ReportWriter.Write(StudyReport.Build(store, status, ExperimentNames(plan, store, environment)), DefaultReportFolder(plan, store));
         environment.Stdout.WriteLine($"Report written: {index}");
@@ -123,18 +130,37 @@ internal static class StudyCommand
     private static string DefaultReportFolder(StudyPlan plan, ExperimentStore store) =>
         Path.Combine(new ExperimentStoreFolder(store).StudyFolder(plan.Study), "report");
 
-    private static int Summarize(CliEnvironment environment, StudyStatus status, TimeSpan elapsed, bool interrupted, int failedNow = 0)
+    /// <summary>Units listed by name when a pass ends with some not done; `study status` lists them all.</summary>
+    private const int UnfinishedShown = 40;
+
+    /// <summary>
+    /// The pass in one line, then each unit not done and why; the code says how it ended: 0 every unit
+    /// done, 5 a unit failed, 6 units stopped or never ran, 4 the rest diverged (or waits on a divergence).
+    /// </summary>
+    private static int Summarize(CliEnvironment environment, StudyStatus status, TimeSpan elapsed, bool interrupted, IReadOnlyDictionary<string, string>? jobOf)
     {
         int total = status.Plan.Units.Count;
         environment.Stderr.WriteLine($"Study {status.Plan.Study.Name}: {status.Count(UnitState.Done)} of {total} units done, {status.Count(UnitState.Diverged)} diverged, "
             + $"{status.Count(UnitState.Failed)} failed, {status.Count(UnitState.Waiting)} waiting, {status.Count(UnitState.Running)} running; wall time {elapsed.TotalSeconds:F0} s.");
         if (interrupted) return environment.InterruptExitCode();
-        if (status.Count(UnitState.Failed) > 0 || failedNow > 0)
+        var ending = UnfinishedUnits.Ending(status);
+        if (ending == StudyEnding.Done) return 0;
+        var unfinished = UnfinishedUnits.Of(status, jobOf);
+        environment.Stderr.WriteLine($"{unfinished.Count} unit(s) not done:");
+        foreach (var unit in unfinished.Take(UnfinishedShown)) environment.Stderr.WriteLine($"  {unit.Id}: {unit.Reason}");
+        string source = status.Plan.Study.SourcePath;
+        if (unfinished.Count > UnfinishedShown) environment.Stderr.WriteLine($"  ... and {unfinished.Count - UnfinishedShown} more (`ticketlab study status {source}` lists every unit).");
+        switch (ending)
         {
-            environment.Stderr.WriteLine($"error: {Math.Max(failedNow, status.Count(UnitState.Failed))} unit(s) failed; `ticketlab study status {status.Plan.Study.SourcePath}` lists them with their logs. Fix the cause and run the study again: finished units are skipped.");
-            return CommandErrors.UnitsFailed;
+            case StudyEnding.Failed:
+                environment.Stderr.WriteLine($"error: {status.Count(UnitState.Failed)} unit(s) failed; `ticketlab study status {source}` lists them with their logs. Fix the cause and run the study again: finished units are skipped.");
+                return CommandErrors.UnitsFailed;
+            case StudyEnding.NotDone:
+                environment.Stderr.WriteLine($"error: {unfinished.Count(u => u.State != UnitState.Diverged)} unit(s) are not done (stopped, cancelled or never run); run the study again to run them: finished units are skipped, stopped ones resume.");
+                return CommandErrors.UnitsNotDone;
+            default:
+                return CommandErrors.Diverged;
         }
-        return status.Count(UnitState.Diverged) > 0 ? CommandErrors.Diverged : 0;
     }
 
     private static Command Status(CliEnvironment environment)
@@ -233,8 +259,8 @@ internal static class StudyCommand
     {
         var shared = new Shared();
         var unit = new Option<string>("--unit") { Description = "The unit's id, as `study status` lists it", Required = true };
-        var threads = new Option<int?>("--threads") { Description = "CPU threads for the unit [default: all cores]" };
-        var command = new Command("unit", "Run one unit of a study in this process (what `study run` workers and Slurm jobs call).");
+        var threads = shared.Threads("for the unit");
+        var command = new Command("unit", "Run one unit of a study in this process (what Slurm jobs call).");
         shared.AddTo(command);
         command.Options.Add(unit);
         command.Options.Add(threads);
@@ -242,7 +268,25 @@ internal static class StudyCommand
         {
             var plan = shared.Plan(result);
             var store = shared.Store(result);
-            return UnitRunner.Run(plan.Unit(result.GetValue(unit)!), shared.Settings(result, store, result.GetValue(threads)), environment, plan, store);
+            return UnitRunner.Run(plan.Unit(result.GetValue(unit)!), shared.Settings(result, store, plan, threads), environment, plan, store);
+        }));
+        return command;
+    }
+
+    private static Command Worker(CliEnvironment environment)
+    {
+        var shared = new Shared();
+        var threads = shared.Threads("for every unit");
+        var command = new Command("worker", "Run units of a study one after another in this process, as `study run` workers do: reads unit ids on stdin, "
+            + $"answers `{UnitWorker.Answer}<TAB>id<TAB>exit code` on stdout; each unit's output goes to its log.");
+        shared.AddTo(command);
+        command.Options.Add(threads);
+        command.SetAction(result => CommandErrors.Guard(environment, () =>
+        {
+            var plan = shared.Plan(result);
+            var store = shared.Store(result);
+            store.EnsureWritable();
+            return UnitWorker.Serve(plan, shared.Settings(result, store, plan, threads), store, environment, Console.In);
         }));
         return command;
     }

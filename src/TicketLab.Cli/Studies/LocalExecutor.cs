@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TicketLab.Store;
 using TicketLab.Studies;
 
@@ -8,95 +7,93 @@ namespace TicketLab.Cli.Studies;
 public sealed record StudyRunOutcome(int Done, int Diverged, int Failed, int NotRun, bool Interrupted);
 
 /// <summary>
-/// Runs a study's units on this machine, <c>workers</c> processes at a time, each a
-/// <c>ticketlab study unit</c> with its share of the cores. Units start as soon as what they need
-/// is done; a unit that fails or diverges stops only the units that need it.
+/// Runs a study's units on this machine with <c>workers</c> long-lived worker processes
+/// (<c>ticketlab study worker</c>), each taking unit after unit with the study's threads and the
+/// dataset kept loaded. Units start as soon as what they need is done; a unit that fails or diverges
+/// stops only the units that need it. A worker that dies takes only its unit with it: the unit is
+/// recorded failed with the worker's exit code, and a new worker takes the next unit.
 /// </summary>
 public sealed class LocalExecutor(string studyFile, StudyPlan plan, UnitSettings settings, int workers, CliEnvironment environment)
 {
-    private sealed record Running(StudyUnit Unit, Process Process, Task Exited, Stopwatch Clock, StreamWriter Log);
-
     public StudyRunOutcome Run()
     {
         var store = new ExperimentStore(settings.Root);
         var folder = new ExperimentStoreFolder(store);
-        var running = new List<Running>();
+        var pool = new List<WorkerProcess>();
         var triedThisPass = new HashSet<string>();
         int failed = 0;
         bool interrupted = false;
         var waitingOn = plan.Units.ToDictionary(u => u.Id, u => plan.Dependents(u.Id).Count);
         using var stop = environment.Cancellation.Register(() =>
         {
-            // Each unit saves a checkpoint and stops, as after SIGTERM; the next run resumes it.
-            lock (running) foreach (var r in running) Signal(r.Process, Signals.SigTerm);
+            // Each running unit saves a checkpoint and stops, as after SIGTERM; the next run resumes it.
+            lock (pool) foreach (var worker in pool) worker.Stop();
         });
-        while (true)
+        try
         {
-            var status = StudyStatus.Read(plan, store);
-            if (!environment.Cancellation.IsCancellationRequested)
+            while (true)
             {
-                // Units that more work waits on go first (a lottery's next level before its analyses).
-                foreach (var unit in plan.Units.Where(u => status.IsReady(u) && !triedThisPass.Contains(u.Id)).OrderByDescending(u => waitingOn[u.Id]))
+                var status = StudyStatus.Read(plan, store);
+                if (!environment.Cancellation.IsCancellationRequested)
                 {
-                    if (running.Count >= workers) break;
-                    triedThisPass.Add(unit.Id);
-                    lock (running) running.Add(Start(unit, new UnitRecord(folder, unit)));
-                    environment.Stderr.WriteLine($"start   {unit.Id}");
+                    // Units that more work waits on go first (a lottery's next level before its analyses).
+                    foreach (var unit in plan.Units.Where(u => status.IsReady(u) && !triedThisPass.Contains(u.Id)).OrderByDescending(u => waitingOn[u.Id]))
+                    {
+                        var worker = pool.FirstOrDefault(w => w.Unit is null);
+                        if (worker is null && pool.Count >= workers) break;
+                        if (worker is null) lock (pool) pool.Add(worker = WorkerProcess.Start(UnitWorker.CommandLine(studyFile, settings)));
+                        triedThisPass.Add(unit.Id);
+                        worker.Assign(unit);
+                        environment.Stderr.WriteLine($"start   {unit.Id}");
+                    }
+                }
+                var busy = pool.Where(w => w.Unit is not null).ToArray();
+                if (busy.Length == 0)
+                {
+                    // Units another process runs (a second `study run`, a Slurm job) may still unblock others: wait for them.
+                    bool elsewhere = plan.Units.Any(u => status.States[u.Id] == UnitState.Running);
+                    if (!elsewhere || environment.Cancellation.IsCancellationRequested) break;
+                    environment.Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
+                    continue;
+                }
+                Task.WaitAny(busy.Select(w => w.Reply!).ToArray());
+                foreach (var worker in busy.Where(w => w.Reply!.IsCompleted))
+                {
+                    var (unit, code, seconds) = worker.Collect(out bool died);
+                    if (died) lock (pool) pool.Remove(worker);
+                    if (code != 0) RecordEnd(new UnitRecord(folder, unit), worker, code, died);
+                    string outcome = code switch
+                    {
+                        0 => "done",
+                        UnitRecord.DivergedExitCode => "diverged",
+                        Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated => "stopped (resumes on the next run)",
+                        _ => $"failed (exit code {code}{(died ? ", its worker died" : "")}; log: {new UnitRecord(folder, unit).LogPath})",
+                    };
+                    if (code is not (0 or UnitRecord.DivergedExitCode or Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated)) failed++;
+                    if (code is Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated) interrupted = true;
+                    environment.Stderr.WriteLine($"{(code == 0 ? "done   " : "end    ")} {unit.Id}: {outcome}, {seconds:F0} s");
                 }
             }
-            if (running.Count == 0)
-            {
-                // Units another process runs (a second `study run`, a Slurm job) may still unblock others: wait for them.
-                bool elsewhere = plan.Units.Any(u => status.States[u.Id] == UnitState.Running);
-                if (!elsewhere || environment.Cancellation.IsCancellationRequested) break;
-                environment.Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
-                continue;
-            }
-            Task.WaitAny(running.Select(r => r.Exited).ToArray());
-            foreach (var done in running.Where(r => r.Exited.IsCompleted).ToArray())
-            {
-                lock (running) running.Remove(done);
-                done.Log.Dispose();
-                int code = done.Process.ExitCode;
-                string seconds = $"{done.Clock.Elapsed.TotalSeconds:F0} s";
-                string outcome = code switch
-                {
-                    0 => "done",
-                    UnitRecord.DivergedExitCode => "diverged",
-                    Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated => "stopped (resumes on the next run)",
-                    _ => $"failed (exit code {code}; log: {new UnitRecord(folder, done.Unit).LogPath})",
-                };
-                if (code is not (0 or UnitRecord.DivergedExitCode or Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated)) failed++;
-                if (code is Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated) interrupted = true;
-                environment.Stderr.WriteLine($"{(code == 0 ? "done   " : "end    ")} {done.Unit.Id}: {outcome}, {seconds}");
-                done.Process.Dispose();
-            }
+        }
+        finally
+        {
+            lock (pool) foreach (var worker in pool) worker.Dispose();
         }
         var final = StudyStatus.Read(plan, store);
         return new StudyRunOutcome(final.Count(UnitState.Done), final.Count(UnitState.Diverged), failed,
             plan.Units.Count(u => final.States[u.Id] is UnitState.Waiting or UnitState.Failed), interrupted || environment.Cancellation.IsCancellationRequested);
     }
 
-    private Running Start(StudyUnit unit, UnitRecord record)
+    /// <summary>
+    /// Closes an attempt the worker left open (a unit whose runner threw; a worker that died), so the
+    /// unit reads as failed; a dead worker's unit gets an attempt even if it died before recording one.
+    /// </summary>
+    private static void RecordEnd(UnitRecord record, WorkerProcess worker, int code, bool died)
     {
-        Directory.CreateDirectory(record.Folder);
-        var log = new StreamWriter(record.LogPath, append: true) { AutoFlush = true };
-        log.WriteLine($"==== {DateTimeOffset.UtcNow:O} {unit.Id}");
-        var commandLine = UnitRunner.CommandLine(studyFile, unit, settings);
-        var start = new ProcessStartInfo(commandLine[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in commandLine.Skip(1)) start.ArgumentList.Add(arg);
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {commandLine[0]}");
-        void Copy(object? _, DataReceivedEventArgs e) { if (e.Data is not null) lock (log) log.WriteLine(e.Data); }
-        process.OutputDataReceived += Copy;
-        process.ErrorDataReceived += Copy;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new Running(unit, process, process.WaitForExitAsync(), Stopwatch.StartNew(), log);
-    }
-
-    private static void Signal(Process process, int signal)
-    {
-        try { if (!process.HasExited) Signals.Send(process.Id, signal); }
-        catch (InvalidOperationException) { }
+        var now = DateTimeOffset.UtcNow;
+        var open = record.Attempts.LastOrDefault(a => a.Pid == worker.Pid && a.Ended is null && a.Started >= worker.AssignedAt.AddSeconds(-1));
+        if (open is not null) record.Write(open with { Ended = now, ExitCode = code });
+        else if (died) record.Write(new UnitAttempt(Environment.MachineName, worker.Pid, worker.AssignedAt, now, code, null));
+        if (died) File.AppendAllText(record.LogPath, $"==== {now:O} {record.Unit.Id}: its worker (pid {worker.Pid}) ended with exit code {code} while running it.{Environment.NewLine}");
     }
 }

@@ -4,8 +4,8 @@ using TicketLab.Studies;
 
 namespace TicketLab.Cli.Studies;
 
-/// <summary>Where a unit runs and with what: the store, the data, threads (set by the executor, never by the study file).</summary>
-public sealed record UnitSettings(string Root, string? DataDir, bool Download, int? Threads)
+/// <summary>Where a unit runs and with what: the store, the data, and its threads (the study's, so results do not depend on the workers).</summary>
+public sealed record UnitSettings(string Root, string? DataDir, bool Download, int Threads)
 {
     /// <summary>The options every unit's command gets on top of its own.</summary>
     public IEnumerable<string> Args()
@@ -14,7 +14,8 @@ public sealed record UnitSettings(string Root, string? DataDir, bool Download, i
         yield return Root;
         if (DataDir is not null) { yield return "--data-dir"; yield return DataDir; }
         if (Download) yield return "--download";
-        if (Threads is { } t) { yield return "--threads"; yield return t.ToString(System.Globalization.CultureInfo.InvariantCulture); }
+        yield return "--threads";
+        yield return Threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 }
 
@@ -22,6 +23,8 @@ public sealed record UnitSettings(string Root, string? DataDir, bool Download, i
 /// Runs one unit in this process (<c>ticketlab study unit</c>): holds the unit's lock, records the
 /// attempt, and runs the unit's command. A unit already done returns at once; a unit another
 /// process is running is waited for, so a Slurm job whose twin is running never writes the same run.
+/// A unit runs with the thread count it started with, and with that of the units it builds on:
+/// weights depend on it, so a lineage computed with two counts would match neither.
 /// </summary>
 public static class UnitRunner
 {
@@ -47,12 +50,34 @@ public static class UnitRunner
                 environment.Stderr.WriteLine($"error: {unit.Id}: its training diverged in an earlier attempt (see {record.LogPath}); that is its result.");
                 return UnitRecord.DivergedExitCode;
         }
-        var attempt = new UnitAttempt(Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow, null, null, SlurmJob());
+        var attempt = new UnitAttempt(Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow, null, null, SlurmJob(), settings.Threads);
+        if (OtherThreadCount(record, plan, store, settings.Threads) is { } refusal)
+        {
+            // Recorded as a failed attempt, so the study's status names it and points at this line in the unit's
+            // log; without a thread count, since it computed nothing.
+            environment.Stderr.WriteLine($"error: {refusal}");
+            record.Write(attempt with { Ended = DateTimeOffset.UtcNow, ExitCode = Commands.CommandErrors.UsageError, Threads = null });
+            return Commands.CommandErrors.UsageError;
+        }
         record.Write(attempt);
         environment.Stderr.WriteLine($"{unit.Id}: ticketlab {string.Join(' ', unit.Args)}");
         int code = CliApp.Run([.. unit.Args, .. settings.Args(), "--quiet"], environment with { NameOnly = null, WaitForLocks = true });
         record.Write(attempt with { Ended = DateTimeOffset.UtcNow, ExitCode = code });
         return code;
+    }
+
+    /// <summary>Why the unit may not run with <paramref name="threads"/>: it started with another count, or a unit it builds on ran with one.</summary>
+    private static string? OtherThreadCount(UnitRecord record, StudyPlan plan, ExperimentStore store, int threads)
+    {
+        static string Fix(int count, string folder) =>
+            $"Set the study's threads = {count} (or study run --threads {count}), or remove {folder} and the runs it wrote to start afresh.";
+        if (record.StartedWithThreads is { } started && started != threads)
+            return $"{record.Unit.Id} started with {started} thread(s) and would resume with {threads}; its weights would mix both counts. {Fix(started, record.Folder)}";
+        var folder = new ExperimentStoreFolder(store);
+        foreach (var dependency in record.Unit.DependsOn.Select(d => new UnitRecord(folder, plan.ById[d])))
+            if (dependency.StartedWithThreads is { } used && used != threads)
+                return $"{record.Unit.Id} builds on {dependency.Unit.Id}, computed with {used} thread(s), and would run with {threads}; its results would mix both counts. {Fix(used, dependency.Folder)}";
+        return null;
     }
 
     /// <summary>Waits while a unit this one needs is running elsewhere; false (naming it) when one is not done, or when interrupted (null).</summary>

@@ -44,7 +44,8 @@ public sealed record ExperimentSpec
 /// <summary>Resources of each Slurm job, from the study file's <c>[slurm]</c> table or flags.</summary>
 public sealed record SlurmResources
 {
-    public int CpusPerTask { get; init; } = 2;
+    /// <summary>Null: the study's threads per unit, so a job gets exactly the cores its unit uses.</summary>
+    public int? CpusPerTask { get; init; }
     public int Gpus { get; init; }
     public string? Memory { get; init; }
     public string? Time { get; init; }
@@ -70,6 +71,11 @@ public sealed record Study
     public IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> Sweep { get; init; } = [];
     public IReadOnlyList<ExperimentSpec> Experiments { get; init; } = [];
     public SlurmResources Slurm { get; init; } = new();
+    /// <summary>
+    /// CPU threads of every unit. Weights depend on the thread count (float sums split differently),
+    /// so the study fixes it: the same results with one worker or several, locally or on Slurm.
+    /// </summary>
+    public int Threads { get; init; } = 1;
 
     /// <summary>The commands a study's <c>[[experiment]]</c> may name: every registered kind that has one.</summary>
     public static IReadOnlyList<string> Commands => ExperimentRegistry.All.Where(k => k.CommandDescription is not null).Select(k => k.CommandName).ToArray();
@@ -90,7 +96,7 @@ public sealed record Study
         return FromToml(root, full);
     }
 
-    private static readonly string[] TopKeys = ["name", "description", "flags", "sweep", "experiment", "slurm"];
+    private static readonly string[] TopKeys = ["name", "description", "threads", "flags", "sweep", "experiment", "slurm"];
     private static readonly string[] CommonExperimentKeys = ["command", "replicates", "flags"];
     private static readonly string[] SlurmKeys = ["cpus-per-task", "gpus", "mem", "time", "partition", "account", "sbatch"];
 
@@ -117,6 +123,7 @@ public sealed record Study
             Sweep = sweep,
             Experiments = experiments,
             Slurm = root.TryGetValue("slurm", out var slurm) ? ReadSlurm(reader, reader.Table(slurm, "slurm")) : new SlurmResources(),
+            Threads = root.TryGetValue("threads", out var t) ? reader.Integer(t, "threads", min: 1) : 1,
         };
     }
 
@@ -177,7 +184,7 @@ public sealed record Study
         string? Text(string key) => table.TryGetValue(key, out var v) ? reader.Text(v, $"slurm.{key}") : null;
         return new SlurmResources
         {
-            CpusPerTask = table.TryGetValue("cpus-per-task", out var c) ? reader.Integer(c, "slurm.cpus-per-task", min: 1) : 2,
+            CpusPerTask = table.TryGetValue("cpus-per-task", out var c) ? reader.Integer(c, "slurm.cpus-per-task", min: 1) : null,
             Gpus = table.TryGetValue("gpus", out var g) ? reader.Integer(g, "slurm.gpus", min: 0) : 0,
             Memory = Text("mem"), Time = Text("time"), Partition = Text("partition"), Account = Text("account"),
             ExtraSbatchLines = table.TryGetValue("sbatch", out var s) ? reader.Array(s, "slurm.sbatch").Select(v => reader.Text(v!, "slurm.sbatch")).ToArray() : [],
@@ -222,8 +229,8 @@ public sealed record Study
             {
                 if (p.Key.StartsWith('-')) throw Error($"{key}.{p.Key}", "write flags without the leading dashes (train-subset, not --train-subset).");
                 if (p.Key is "root" or "replicate" or "replicates" or "levels" or "level" or "threads" or "json" or "quiet")
-                    throw Error($"{key}.{p.Key}", p.Key is "root" or "threads"
-                        ? "is set when the study runs (study run --root / --workers), not in the study file."
+                    throw Error($"{key}.{p.Key}", p.Key is "root" ? "is set when the study runs (study run --root), not in the study file."
+                        : p.Key is "threads" ? "is the study's own top-level key (threads = 2, before any table): every unit uses the same count."
                         : "is set by the study's structure (replicates, levels, instability); use those keys instead.");
                 string text = p.Value is bool b ? (b ? FlagValue.Present : "false") : Text(p.Value!, $"{key}.{p.Key}");
                 return KeyValuePair.Create(p.Key, text);

@@ -19,8 +19,11 @@ public enum UnitState
     Failed,
 }
 
-/// <summary>One execution of a unit: where, when, and how it ended (exit code; null while running or after a crash).</summary>
-public sealed record UnitAttempt(string Host, int Pid, DateTimeOffset Started, DateTimeOffset? Ended, int? ExitCode, string? SlurmJob);
+/// <summary>
+/// One execution of a unit: where, when, with how many threads (null in records older than the
+/// count), and how it ended (exit code; null while running or after a crash).
+/// </summary>
+public sealed record UnitAttempt(string Host, int Pid, DateTimeOffset Started, DateTimeOffset? Ended, int? ExitCode, string? SlurmJob, int? Threads = null);
 
 /// <summary>
 /// What the store knows of one unit: <c>&lt;root&gt;/studies/units/&lt;key&gt;/</c> holds
@@ -31,6 +34,8 @@ public sealed record UnitAttempt(string Host, int Pid, DateTimeOffset Started, D
 public sealed class UnitRecord
 {
     public const int DivergedExitCode = 4;
+    public const int StoppedBySigInt = 130;
+    public const int StoppedBySigTerm = 143;
 
     public UnitRecord(ExperimentStoreFolder store, StudyUnit unit)
     {
@@ -48,7 +53,7 @@ public sealed class UnitRecord
             (string?)a!["host"] ?? "?", (int?)a["pid"] ?? 0,
             DateTimeOffset.Parse((string)a["started"]!, CultureInfo.InvariantCulture),
             (string?)a["ended"] is { } e ? DateTimeOffset.Parse(e, CultureInfo.InvariantCulture) : null,
-            (int?)a["exit_code"], (string?)a["slurm_job"])).ToArray()
+            (int?)a["exit_code"], (string?)a["slurm_job"], (int?)a["threads"])).ToArray()
         : [];
 
     public UnitState State => RunLock.IsHeld(Folder) ? UnitState.Running : RecordedState;
@@ -64,11 +69,14 @@ public sealed class UnitRecord
                 { ExitCode: 0 } => UnitState.Done,
                 { ExitCode: DivergedExitCode } => UnitState.Diverged,
                 // Interrupted (Ctrl-C, SIGTERM, scancel) or killed: it resumes from its checkpoint when run again.
-                { ExitCode: null or 130 or 143 } => UnitState.Waiting,
+                { ExitCode: null or StoppedBySigInt or StoppedBySigTerm } => UnitState.Waiting,
                 _ => UnitState.Failed,
             };
         }
     }
+
+    /// <summary>The threads of the attempt that started the unit: every later attempt resumes its weights, so must use the same.</summary>
+    public int? StartedWithThreads => Attempts.FirstOrDefault(a => a.Threads is not null)?.Threads;
 
     /// <summary>Final states: nothing to run again.</summary>
     public bool IsSettled => State is UnitState.Done or UnitState.Diverged;
@@ -87,7 +95,7 @@ public sealed class UnitRecord
             ["attempts"] = new JsonArray(attempts.Select(a => (JsonNode)new JsonObject
             {
                 ["host"] = a.Host, ["pid"] = a.Pid, ["started"] = a.Started.ToString("O", CultureInfo.InvariantCulture),
-                ["ended"] = a.Ended?.ToString("O", CultureInfo.InvariantCulture), ["exit_code"] = a.ExitCode, ["slurm_job"] = a.SlurmJob,
+                ["ended"] = a.Ended?.ToString("O", CultureInfo.InvariantCulture), ["exit_code"] = a.ExitCode, ["slurm_job"] = a.SlurmJob, ["threads"] = a.Threads,
             }).ToArray()),
         };
         AtomicFile.WriteJson(RecordPath, json);

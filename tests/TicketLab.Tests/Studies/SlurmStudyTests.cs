@@ -46,7 +46,7 @@ public sealed class SlurmStudyTests : IDisposable
     private static (int Code, string Out, string Err) Cli(params string[] args) => StudyRunTests.Cli(args);
 
     [SlurmFact]
-    public void Job_arrays_run_every_unit_once_and_the_store_ends_identical_to_the_local_executors()
+    public void Jobs_run_every_unit_once_and_the_store_ends_identical_to_the_local_executors()
     {
         string study = temp.Combine("small.toml");
         File.WriteAllText(study, StudyRunTests.SmallStudy);
@@ -55,7 +55,8 @@ public sealed class SlurmStudyTests : IDisposable
         // Submitted twice at once: the twin jobs of each unit take turns on its lock, and the second finds it done.
         var (first, _, firstError) = Cli("study", "run", study, "--root", slurmRoot, "--data-dir", data, "--executor", "slurm", "--cpus-per-task", "1");
         Assert.True(first == 0, firstError);
-        Assert.Contains("submitted job array", firstError);
+        Assert.Contains("submitted job ", firstError);
+        Assert.Contains(": lottery/replicate_1/level_1, after ", firstError); // one job per unit, after the job of its level 0
         var (second, _, secondError) = Cli("study", "run", study, "--root", slurmRoot, "--data-dir", data, "--executor", "slurm", "--cpus-per-task", "1", "--wait");
         Assert.True(second == 0, secondError);
         WaitForQueueToEmpty();
@@ -92,7 +93,7 @@ public sealed class SlurmStudyTests : IDisposable
         string slurmRoot = temp.Combine("slurm-store"), localRoot = temp.Combine("local-store");
         var (code, _, error) = Cli("study", "run", study, "--root", slurmRoot, "--data-dir", data, "--executor", "slurm", "--cpus-per-task", "1");
         Assert.True(code == 0, error);
-        string job = error.Split("submitted job array ")[1].Split(':')[0];
+        string job = error.Split("submitted job ")[1].Split(':')[0];
 
         // Cancel once the run has trained a while (its metrics have rows), as a preempted or timed-out job would be.
         var clock = Stopwatch.StartNew();
@@ -120,6 +121,46 @@ public sealed class SlurmStudyTests : IDisposable
         var (local, _, localError) = Cli("study", "run", study, "--root", localRoot, "--data-dir", data, "--threads", "1");
         Assert.True(local == 0, localError);
         StudyRunTests.AssertSameResults(localRoot, slurmRoot);
+    }
+
+    [SlurmFact]
+    public async Task A_cancelled_unit_stops_only_the_units_that_need_it__and_the_wait_exits_non_zero()
+    {
+        string study = temp.Combine("tiny.toml");
+        File.WriteAllText(study, StudyRunTests.TinyStudy.Replace("levels = 1", "levels = 2"));
+        string root = temp.Combine("slurm-store");
+        var run = Task.Run(() => Cli("study", "run", study, "--root", root, "--data-dir", data, "--executor", "slurm", "--cpus-per-task", "1", "--wait"));
+        // Cancelled as soon as it is queued: a unit's process takes seconds to start, so it cannot finish first.
+        string job = WaitForJob("ticketlab-tiny:lottery/replicate_1/level_0");
+        SlurmExecutor.RunSlurm("scancel", [job]);
+        var (code, _, error) = await run;
+
+        Assert.Equal(TicketLab.Cli.Commands.CommandErrors.UnitsNotDone, code);
+        var units = StudyRunTests.Status(study, root)["units"]!.AsArray().ToDictionary(u => (string)u!["unit"]!, u => (string)u!["state"]!);
+        string[] dependents = ["lottery/replicate_1/level_1", "lottery/replicate_1/level_2"];
+        Assert.Equal("waiting", units["lottery/replicate_1/level_0"]);
+        Assert.All(dependents, d => Assert.Equal("waiting", units[d]));
+        // Everything else ran, the other lottery's later levels included (a layer's job array would have lost them).
+        Assert.All(units.Where(u => u.Key != "lottery/replicate_1/level_0" && !dependents.Contains(u.Key)), u => Assert.Equal("done", u.Value));
+        Assert.Contains("3 unit(s) not done:", error);
+        Assert.Contains($"  lottery/replicate_1/level_1: waiting on lottery/replicate_1/level_0", error);
+        Assert.Contains("error: 3 unit(s) are not done", error);
+        // The dependents never ran: Slurm cancelled their jobs rather than leave them pending.
+        Assert.All(dependents, d => Assert.Empty(new UnitRecord(new ExperimentStoreFolder(new Store.ExperimentStore(root)),
+            StudyPlan.Expand(Study.Load(study), TicketLab.Cli.CliApp.Accepts).Unit(d)).Attempts));
+    }
+
+    /// <summary>The id of the queued job named <paramref name="name"/>, once it is queued.</summary>
+    private static string WaitForJob(string name)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            foreach (var line in SlurmExecutor.RunSlurm("squeue", ["--noheader", "--format=%i %j"]).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                if (line.Split(' ', 2) is [var id, var job] && job.Trim() == name) return id;
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"no job named {name} was queued within 60 s");
     }
 
     private static void WaitForQueueToEmpty()

@@ -131,6 +131,8 @@ public sealed class StudyFileTests : IDisposable
     [InlineData("[[experiment]]\ncommand = \"lottery\"\nreplicates = 0", "experiment 1: replicates: must be a whole number of at least 1, got 0.")]
     [InlineData("[flags]\n\"--lr\" = 0.1\n[[experiment]]\ncommand = \"train\"", "flags.--lr: write flags without the leading dashes")]
     [InlineData("[flags]\nroot = \"/x\"\n[[experiment]]\ncommand = \"train\"", "flags.root: is set when the study runs")]
+    [InlineData("[flags]\nthreads = 2\n[[experiment]]\ncommand = \"train\"", "flags.threads: is the study's own top-level key (threads = 2, before any table)")]
+    [InlineData("threads = 0\n[[experiment]]\ncommand = \"train\"", "threads: must be a whole number of at least 1, got 0.")]
     [InlineData("[sweep]\nlr = []\n[[experiment]]\ncommand = \"train\"", "sweep.lr: must be a non-empty list of values")]
     [InlineData("[flags]\nlearning-rate = 0.1\n[[experiment]]\ncommand = \"train\"", "flag 'learning-rate' is taken by none of the study's commands (train)")]
     [InlineData("[[experiment]]\ncommand = \"lottery\"\nbranches = [\"random_reinit\", 3]", "experiment 1: branches: each entry is a name or a table")]
@@ -143,6 +145,15 @@ public sealed class StudyFileTests : IDisposable
         Assert.StartsWith(path + ": ", error.Message);
         Assert.Contains(expected, error.Message);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void The_threads_of_every_unit_are_the_studys__one_unless_it_says_otherwise()
+    {
+        Assert.Equal(1, Study.Load(Write("[[experiment]]\ncommand = \"train\"")).Threads);
+        var study = Study.Load(Write("threads = 2\n[[experiment]]\ncommand = \"train\""));
+        Assert.Equal(2, study.Threads);
+        Assert.Null(study.Slurm.CpusPerTask); // a Slurm job then gets the study's threads as its CPUs
     }
 
     [Fact]
