@@ -59,14 +59,14 @@ public static class TrainingRunner
     }
 
     /// <summary>The run's lock: waited for when the context says so (a cancelled wait throws), else taken or refused at once.</summary>
-    private static RunLock AcquireLock(RunFolder folder, RunContext context) =>
+    internal static RunLock AcquireLock(RunFolder folder, RunContext context) =>
         context.WaitForLocks
             ? RunLock.AcquireWaiting(folder.Path, context.Cancellation, holder => context.Log.WriteLine($"Waiting: {holder}."))
                 ?? throw new OperationCanceledException(context.Cancellation)
             : RunLock.Acquire(folder.Path);
 
     /// <summary>hparams.json: the description, the seeds it resolves to, the data files (by hash) and the caller's extra entries.</summary>
-    private static void WriteHparams(RunFolder folder, TrainingDesc desc, int replicate, DataFile[] dataFiles, JsonObject? extraHparams)
+    internal static void WriteHparams(RunFolder folder, TrainingDesc desc, int replicate, DataFile[] dataFiles, JsonObject? extraHparams)
     {
         var hparams = desc.ToJson();
         hparams["replicate"] = replicate;
@@ -83,7 +83,7 @@ public static class TrainingRunner
     /// Where training continues: the run's origin, or the step of an interrupted run's checkpoint, whose
     /// model, optimizer and callback state it restores; and how many metric rows to keep from before then.
     /// </summary>
-    private static (Step First, int KeepRows) Resume(RunFolder folder, TrainingSetup setup, IResumableCallback[] resumables, RunContext context)
+    internal static (Step First, int KeepRows) Resume(RunFolder folder, TrainingSetup setup, IResumableCallback[] resumables, RunContext context)
     {
         Step first = setup.Origin;
         int keepRows = 0;
@@ -102,7 +102,7 @@ public static class TrainingRunner
     /// The callbacks of a run, in the order they run, with the two whose results the summary reads:
     /// the test-set evaluation and the timing.
     /// </summary>
-    private static (List<ITrainingCallback> All, EvaluationCallback TestEvaluation, TimingCallback Timing) BuildCallbacks(RunFolder folder,
+    internal static (List<ITrainingCallback> All, EvaluationCallback TestEvaluation, TimingCallback Timing) BuildCallbacks(RunFolder folder,
         RunOptions options, RunContext context, TrainingSetup setup, ImageDataset train, ImageDataset test, MetricsLog metrics,
         IResumableCallback[] resumables, TrainingMetricsCallback trainingMetrics)
     {
@@ -148,7 +148,7 @@ public static class TrainingRunner
     }
 
     /// <summary>The summary of a finished or diverged run; a diverged run has no final accuracy or loss (NaN).</summary>
-    private static TrainingSummary Summarize(RunFolder folder, TrainingSetup setup, MetricsLog metrics, EvaluationCallback testEvaluation,
+    internal static TrainingSummary Summarize(RunFolder folder, TrainingSetup setup, MetricsLog metrics, EvaluationCallback testEvaluation,
         TimingCallback timing, Divergence? divergence)
     {
         var testAccuracies = metrics.Rows.Where(r => r.Name == "test_accuracy").ToArray();
