@@ -88,7 +88,7 @@ public static class StackedTraining
             if (members.Any(m => m.Setup.Constraint is not (null or IMaskConstraint))) return Alone();
             model = StackedModel.TryCreate(members.Select(m => m.Setup.Model).ToArray());
             if (model is null) return Alone();
-            optimizer = OptimizerFactory.Create(desc.Training, model.parameters());
+            optimizer = OptimizerFactory.Create(desc.Training, model.parameters(), fused: true);
             var optimizerState = new StackedOptimizerState(optimizer, model.StackedParameters.Select(p => p.Name).ToArray(),
                 members.Select(m => m.Setup.Optimizer).ToArray(), members.Select(m => (IReadOnlyList<string>)m.Setup.Model.named_parameters().Select(p => p.name).ToArray()).ToArray());
 
