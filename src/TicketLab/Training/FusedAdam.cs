@@ -15,6 +15,8 @@ namespace TicketLab.Training;
 /// operations element by element in float32, so values agree with <see cref="Adam"/>'s to rounding
 /// (fused multiply-adds); same state objects, so checkpoints are <see cref="Adam"/>'s format.
 /// Parameters it cannot update this way (another dtype or device, a closure) take Adam's own step.
+/// One thread: split over two (Parallel.For) it was no faster, the pass being bound by memory, and
+/// its threads competed with libtorch's spinning OpenMP workers.
 /// </summary>
 public sealed class FusedAdam : Adam
 {
@@ -46,7 +48,7 @@ public sealed class FusedAdam : Adam
             state.exp_avg_sq ??= zeros_like(tensors[i]).DetachFromDisposeScope();
             double correction1 = 1 - Math.Pow(beta1, state.step), correction2 = 1 - Math.Pow(beta2, state.step);
             var step = new Coefficients((float)beta1, (float)beta2, (float)eps, (float)weightDecay, (float)(lr / correction1), (float)Math.Sqrt(correction2));
-            Update(Pointer(tensors[i]), Pointer(grad), Pointer(state.exp_avg), Pointer(state.exp_avg_sq), tensors[i].numel(), step);
+            UpdateRange(Pointer(tensors[i]), Pointer(grad), Pointer(state.exp_avg), Pointer(state.exp_avg_sq), tensors[i].numel(), step);
         }
         return null!;
     }
@@ -54,19 +56,6 @@ public sealed class FusedAdam : Adam
     private readonly record struct Coefficients(float Beta1, float Beta2, float Eps, float WeightDecay, float StepSize, float SqrtCorrection2);
 
     private static bool Fusable(Tensor t) => t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU && t.is_contiguous();
-
-    /// <summary>The update over <paramref name="count"/> values, split among torch's threads.</summary>
-    private static unsafe void Update(float* value, float* grad, float* mean, float* square, long count, Coefficients c)
-    {
-        const long chunk = 1 << 15;
-        long chunks = (count + chunk - 1) / chunk;
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) };
-        Parallel.For(0, chunks, parallel, k =>
-        {
-            long start = k * chunk;
-            UpdateRange(value + start, grad + start, mean + start, square + start, Math.Min(chunk, count - start), c);
-        });
-    }
 
     private static unsafe void UpdateRange(float* value, float* grad, float* mean, float* square, long count, Coefficients c)
     {
