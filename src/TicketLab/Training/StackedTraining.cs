@@ -190,16 +190,12 @@ public static class StackedTraining
             if (active.Length == 0) return;
             if (step.IsEpochStart && step < end)
                 foreach (var m in active) optimizerState.Scatter(m.Index); // for the checkpoint written at this step
-            foreach (var m in active)
-                foreach (var callback in m.Callbacks) callback.AtStep(m.State);
+            ForEachCallback(active, (callback, m) => callback.AtStep(m.State));
             if (step >= end) return;
             if (cancellation.IsCancellationRequested)
             {
-                foreach (var m in active)
-                {
-                    optimizerState.Scatter(m.Index);
-                    foreach (var callback in m.Callbacks) callback.OnInterrupted(m.State);
-                }
+                foreach (var m in active) optimizerState.Scatter(m.Index);
+                ForEachCallback(active, (callback, m) => callback.OnInterrupted(m.State));
                 cancellation.ThrowIfCancellationRequested();
             }
 
@@ -231,9 +227,21 @@ public static class StackedTraining
                 long examples = labels.shape[1];
                 foreach (var m in active) results[m.Index] = new IterationResult(step, lossValues[m.Index], correct[m.Index], examples, lr);
             }
-            foreach (var m in active)
-                foreach (var callback in m.Callbacks) callback.AfterIteration(m.State, results[m.Index]!.Value);
+            ForEachCallback(active, (callback, m) => callback.AfterIteration(m.State, results[m.Index]!.Value));
         }
+    }
+
+    /// <summary>
+    /// Calls the members' callbacks position by position (every member's first, then every member's
+    /// second, ...): each member's run in its own order, and the timing callbacks, last in every
+    /// list, start their clocks after all members' evaluations, so these are not counted as training.
+    /// </summary>
+    private static void ForEachCallback(Member[] members, Action<ITrainingCallback, Member> call)
+    {
+        int most = members.Max(m => m.Callbacks.Count);
+        for (int position = 0; position < most; position++)
+            foreach (var m in members)
+                if (position < m.Callbacks.Count) call(m.Callbacks[position], m);
     }
 
     private static bool ParametersAreFinite(TicketModel model)
