@@ -106,6 +106,37 @@ public sealed class StackedTrainingTests : IDisposable
     }
 
     [Fact]
+    public void A_member_that_diverges_ends_as_its_lone_run_would_and_the_others_train_on()
+    {
+        var desc = TestRuns.TinyLenet("2ep");
+        // Weights 1e20 times too large: the loss of the first step is not finite.
+        using var model = TicketLab.Models.ModelRegistry.Create(desc.Model, new TicketLab.Models.InputSpec(1, 28, 28, 10), 2);
+        var huge = ModelState.Snapshot(model).ToDictionary(p => p.Key, p => p.Value * 1e20f);
+        var blowUp = new TrainingStart { InitialState = huge };
+        var lone = TestRuns.Context(temp.Combine("lone"), data);
+        var stackedContext = TestRuns.Context(temp.Combine("stacked"), data);
+        var jobsLone = Jobs(lone, desc, 1, 2, 3);
+        jobsLone[1] = jobsLone[1] with { Start = blowUp };
+        var jobsStacked = Jobs(stackedContext, desc, 1, 2, 3);
+        jobsStacked[1] = jobsStacked[1] with { Start = blowUp };
+        Assert.Equal([[0, 1, 2]], StackedTraining.Groups(jobsStacked, 8));
+
+        var expected = jobsLone.Select(j => j.TrainAlone(new RunOptions(), lone)).ToArray();
+        var stacked = StackedTraining.TrainAll(jobsStacked, new RunOptions(), stackedContext);
+
+        Assert.True(expected[1].Diverged);
+        Assert.True(stacked[1].Diverged);
+        Assert.Equal(expected[1].DivergedAtStep, stacked[1].DivergedAtStep);
+        Assert.True(File.Exists(jobsStacked[1].Folder.CheckpointPath), "a diverged run keeps its checkpoint");
+        Assert.Equal("diverged", (string)JsonNode.Parse(File.ReadAllText(jobsStacked[1].Folder.ProvenancePath))!["sessions"]![0]!["outcome"]!);
+        foreach (int i in new[] { 0, 2 })
+        {
+            Assert.False(stacked[i].Diverged);
+            AssertClose(new RunFolder(expected[i].Folder).FinalModelPath, new RunFolder(stacked[i].Folder).FinalModelPath, 1e-4);
+        }
+    }
+
+    [Fact]
     public void Runs_of_other_recipes_finished_runs_and_one_network_per_process_train_alone()
     {
         var context = TestRuns.Context(temp.Combine("groups"), data);
