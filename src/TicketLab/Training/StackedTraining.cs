@@ -109,7 +109,15 @@ public static class StackedTraining
             for (int i = 0; i < members.Count; i++)
                 members[i].Start(options, context, train, test, dataFiles,
                     new JsonObject { ["networks"] = members.Count, ["index"] = i, ["group"] = group.DeepClone() });
-            RunLoop(members, model, optimizer, optimizerState, StackedMasks(model, members), context.Cancellation);
+            var masks = StackedMasks(model, members);
+            try
+            {
+                RunLoop(members, model, optimizer, optimizerState, masks, context.Cancellation);
+            }
+            finally
+            {
+                foreach (var (_, mask) in masks) mask.Dispose();
+            }
             return members.Select(m => m.Finish()).ToArray();
         }
         catch (OperationCanceledException)

@@ -106,6 +106,27 @@ public sealed class StackedTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Members_stopped_at_different_steps_resume_alone()
+    {
+        var desc = Adam("2ep");
+        using var cancel = new CancellationTokenSource();
+        var interrupted = TestRuns.Context(temp.Combine("store"), data, cancel.Token, (_, _, _) => [new CancelAt(15, cancel)]);
+        Assert.ThrowsAny<OperationCanceledException>(() => StackedTraining.TrainAll(Jobs(interrupted, desc, 1, 2), new RunOptions(), interrupted));
+        var log = new StringWriter();
+        var context = TestRuns.Context(temp.Combine("store"), data) with { Log = log };
+        var jobs = Jobs(context, desc, 1, 2);
+        File.Delete(jobs[1].Folder.CheckpointPath); // the second restarts from the beginning, the first from step 15
+
+        var summaries = StackedTraining.TrainAll(jobs, new RunOptions(), context);
+        Assert.Contains("each resumes alone", log.ToString());
+        Assert.All(summaries, s => Assert.False(s.Diverged));
+        var sessions = jobs.Select(j => JsonNode.Parse(File.ReadAllText(j.Folder.ProvenancePath))!["sessions"]!.AsArray()).ToArray();
+        Assert.Equal(15, (long)sessions[0][^1]!["from_iteration"]!);
+        Assert.Equal(0, (long)sessions[1][^1]!["from_iteration"]!);
+        Assert.All(sessions, s => Assert.Null(s[^1]!["stacked"]));
+    }
+
+    [Fact]
     public void A_member_that_diverges_ends_as_its_lone_run_would_and_the_others_train_on()
     {
         var desc = TestRuns.TinyLenet("2ep");
