@@ -75,6 +75,21 @@ public sealed class LotteryTests : IDisposable
                 Assert.Equal(2, (int)session["stacked"]!["networks"]!);
             }
         }
+
+        // A branch over replicates and levels: the four runs, each on its own mask, as one stack.
+        var reinit = BranchRegistry.Get("random_reinit");
+        (int, int)[] runs = [(1, 1), (1, 2), (2, 1), (2, 2)];
+        var stackedBranch = BranchRegistry.RunMany(reinit, new RandomReinitHparams(), desc, runs, new RunOptions(), Context("stacked"));
+        var loneBranch = BranchRegistry.RunMany(reinit, new RandomReinitHparams(), desc, runs, new RunOptions { NetworksPerProcess = 1 }, Context("lone"));
+        foreach (var (x, y) in loneBranch.Zip(stackedBranch))
+        {
+            var (wa, wb) = (Load(new RunFolder(x.Folder).FinalModelPath), Load(new RunFolder(y.Folder).FinalModelPath));
+            foreach (var (name, w) in wa)
+                Assert.True((w - wb[name]).abs().max().item<float>() <= 1e-4 * w.abs().max().item<float>(), $"{y.Folder} {name}");
+            var session = JsonNode.Parse(File.ReadAllText(new RunFolder(y.Folder).ProvenancePath))!["sessions"]![0]!;
+            Assert.Equal(4, (int)session["stacked"]!["networks"]!);
+            Assert.Null(JsonNode.Parse(File.ReadAllText(new RunFolder(x.Folder).ProvenancePath))!["sessions"]![0]!["stacked"]);
+        }
     }
 
     [Fact]

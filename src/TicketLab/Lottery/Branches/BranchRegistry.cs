@@ -1,3 +1,4 @@
+using TicketLab.Models;
 using System.Text.Json.Nodes;
 using TicketLab.Foundations;
 using TicketLab.Hyperparameters;
@@ -22,14 +23,43 @@ public static class BranchRegistry
         ExperimentName.Of(branch.Name, HparamJson.NonDefault(hparams));
 
     /// <summary>Runs a branch on one level of a lottery run whose level has finished.</summary>
-    public static TrainingSummary Run(IBranch branch, IHparams hparams, LotteryDesc lottery, int replicate, int level, RunOptions options, RunContext context)
+    public static TrainingSummary Run(IBranch branch, IHparams hparams, LotteryDesc lottery, int replicate, int level, RunOptions options, RunContext context) =>
+        RunMany(branch, hparams, lottery, [(replicate, level)], options, context)[0];
+
+    /// <summary>
+    /// Runs a branch on levels of replicates whose levels have finished (all checked first), the runs
+    /// of a stackable architecture together, up to <see cref="RunOptions.NetworksPerProcess"/> at once
+    /// (<see cref="StackedTraining"/>); summaries in the order of <paramref name="runs"/>.
+    /// </summary>
+    public static IReadOnlyList<TrainingSummary> RunMany(IBranch branch, IHparams hparams, LotteryDesc lottery,
+        IReadOnlyList<(int Replicate, int Level)> runs, RunOptions options, RunContext context)
     {
         hparams.Validate();
-        var layout = LotteryRunner.Layout(context, lottery, replicate);
-        if (!layout.Main(level).IsFinished)
-            throw new InvalidDataException($"{layout.Main(level).Path}: level {level} of {lottery.RunName} replicate {replicate} has not finished; run `ticketlab lottery` with --levels {level} first.");
-        var folder = layout.Branch(level, FolderName(branch, hparams));
-        return branch.Run(new BranchJob(lottery, replicate, level, layout, folder, options, context), hparams);
+        var jobs = runs.Select(run =>
+        {
+            var layout = LotteryRunner.Layout(context, lottery, run.Replicate);
+            if (!layout.Main(run.Level).IsFinished)
+                throw new InvalidDataException($"{layout.Main(run.Level).Path}: level {run.Level} of {lottery.RunName} replicate {run.Replicate} has not finished; run `ticketlab lottery` with --levels {run.Level} first.");
+            return new BranchJob(lottery, run.Replicate, run.Level, layout, layout.Branch(run.Level, FolderName(branch, hparams)), options, context);
+        }).ToArray();
+        // Prepared a stack at a time: each run holds its mask and initial weights until trained.
+        int together = StackedModel.Supports(lottery.Training.Model.ModelName) ? options.NetworksPerProcess : 1;
+        var summaries = new List<TrainingSummary>();
+        foreach (var chunk in jobs.Chunk(together))
+        {
+            var prepared = new List<BranchTraining>();
+            try
+            {
+                foreach (var job in chunk) prepared.Add(branch.Prepare(job, hparams));
+                // A branch prepares all its runs with the same options.
+                summaries.AddRange(StackedTraining.TrainAll(prepared.Select(p => p.Job).ToArray(), prepared[0].Options, context));
+            }
+            finally
+            {
+                foreach (var p in prepared) p.Dispose();
+            }
+        }
+        return summaries;
     }
 
     /// <summary>Parses <c>0-3,5,8-10</c>.</summary>
