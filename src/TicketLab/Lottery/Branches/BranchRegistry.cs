@@ -7,6 +7,9 @@ using TicketLab.Training;
 
 namespace TicketLab.Lottery.Branches;
 
+/// <summary>A branch to run on one level of one replicate.</summary>
+public sealed record BranchRun(IBranch Branch, IHparams Hparams, int Replicate, int Level);
+
 /// <summary>Every branch of a lottery run. Adding one: a class deriving from <see cref="Branch{THparams}"/> and a line here; its command, study key and table series follow.</summary>
 public static class BranchRegistry
 {
@@ -26,21 +29,26 @@ public static class BranchRegistry
     public static TrainingSummary Run(IBranch branch, IHparams hparams, LotteryDesc lottery, int replicate, int level, RunOptions options, RunContext context) =>
         RunMany(branch, hparams, lottery, [(replicate, level)], options, context)[0];
 
-    /// <summary>
-    /// Runs a branch on levels of replicates whose levels have finished (all checked first), the runs
-    /// of a stackable architecture together, up to <see cref="RunOptions.NetworksPerProcess"/> at once
-    /// (<see cref="StackedTraining"/>); summaries in the order of <paramref name="runs"/>.
-    /// </summary>
+    /// <summary>Runs a branch on levels of replicates whose levels have finished; see <see cref="RunTogether"/>.</summary>
     public static IReadOnlyList<TrainingSummary> RunMany(IBranch branch, IHparams hparams, LotteryDesc lottery,
-        IReadOnlyList<(int Replicate, int Level)> runs, RunOptions options, RunContext context)
+        IReadOnlyList<(int Replicate, int Level)> runs, RunOptions options, RunContext context) =>
+        RunTogether(lottery, runs.Select(r => new BranchRun(branch, hparams, r.Replicate, r.Level)).ToArray(), options, context);
+
+    /// <summary>
+    /// Runs branches on levels of replicates whose levels have finished (all checked first), the runs
+    /// of a stackable architecture together, up to <see cref="RunOptions.NetworksPerProcess"/> at once
+    /// (<see cref="StackedTraining"/>; runs a branch gives other options, such as pruning_solution's
+    /// evaluation at its start, train apart); summaries in the order of <paramref name="runs"/>.
+    /// </summary>
+    public static IReadOnlyList<TrainingSummary> RunTogether(LotteryDesc lottery, IReadOnlyList<BranchRun> runs, RunOptions options, RunContext context)
     {
-        hparams.Validate();
         var jobs = runs.Select(run =>
         {
+            run.Hparams.Validate();
             var layout = LotteryRunner.Layout(context, lottery, run.Replicate);
             if (!layout.Main(run.Level).IsFinished)
                 throw new InvalidDataException($"{layout.Main(run.Level).Path}: level {run.Level} of {lottery.RunName} replicate {run.Replicate} has not finished; run `ticketlab lottery` with --levels {run.Level} first.");
-            return new BranchJob(lottery, run.Replicate, run.Level, layout, layout.Branch(run.Level, FolderName(branch, hparams)), options, context);
+            return (run, Job: new BranchJob(lottery, run.Replicate, run.Level, layout, layout.Branch(run.Level, FolderName(run.Branch, run.Hparams)), options, context));
         }).ToArray();
         // Prepared a stack at a time: each run holds its mask and initial weights until trained.
         int together = StackedModel.Supports(lottery.Training.Model.ModelName) ? options.NetworksPerProcess : 1;
@@ -50,9 +58,15 @@ public static class BranchRegistry
             var prepared = new List<BranchTraining>();
             try
             {
-                foreach (var job in chunk) prepared.Add(branch.Prepare(job, hparams));
-                // A branch prepares all its runs with the same options.
-                summaries.AddRange(StackedTraining.TrainAll(prepared.Select(p => p.Job).ToArray(), prepared[0].Options, context));
+                foreach (var (run, job) in chunk) prepared.Add(run.Branch.Prepare(job, run.Hparams));
+                var trained = new TrainingSummary[prepared.Count];
+                foreach (var sameOptions in Enumerable.Range(0, prepared.Count).GroupBy(i => prepared[i].Options))
+                {
+                    var indices = sameOptions.ToArray();
+                    var results = StackedTraining.TrainAll(indices.Select(i => prepared[i].Job).ToArray(), sameOptions.Key, context);
+                    for (int k = 0; k < indices.Length; k++) trained[indices[k]] = results[k];
+                }
+                summaries.AddRange(trained);
             }
             finally
             {
