@@ -11,6 +11,7 @@
 # Prints a table of medians over ROUNDS and the ratios of the medians, then the median of each round's
 # own ratio (each round's figures go to stderr): for s/epoch and MiB lower is better, for images/s higher.
 # Usage: [BENCH_AUTOCAST=bf16] bench/peers.sh [ROUNDS=3] [DATA=/usr/share/datasets/fashion-mnist] [ROWS=lenet,conv]
+# (ROWS=lenet-cli: only the `ticketlab train` LeNet rows, SGD batch 128 and the paper's Adam batch 60: issue 23's table.)
 # (LENET_ROUNDS=N gives the LeNet rows more rounds: on a shared 2-core VM, 2-thread epochs vary most.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,9 +33,10 @@ figure() { awk '/images\/s|seconds per epoch/ {print ($NF == "images/s") ? $(NF-
 memory() { awk '/peak resident memory/ {print $(NF-1)}'; }
 
 # `ticketlab train` as a user runs it, into a fresh store each time; prints its steady seconds per epoch.
-cli_lenet() { # threads epochs
+# PRESET: lenet_300_100 (SGD, batch 128) or maene_lenet_300_100_fashion (the paper's Adam, batch 60).
+cli_lenet() { # threads epochs [preset]
   local root; root=$(mktemp -d -p "$scratch")
-  dotnet "$cli" train --preset lenet_300_100 --training-steps "$2ep" --threads "$1" --root "$root" --data-dir "$data" --quiet >/dev/null
+  dotnet "$cli" train --preset "${3:-lenet_300_100}" --training-steps "$2ep" --threads "$1" --root "$root" --data-dir "$data" --quiet >/dev/null
   echo "ticketlab train, $1 thread(s): median seconds per epoch $(epoch_seconds "$root")"
 }
 
@@ -71,8 +73,9 @@ echo "|---|---|---|---|---|---|---|---|---|"
 for threads in 1 2; do
   if [[ $rows == *lenet* ]]; then
     conv_rounds=$rounds; rounds=${LENET_ROUNDS:-$rounds}
-    row "LeNet-300-100 epoch, \`ticketlab train\`, $threads thread(s)" "s/epoch (lower is better)" cli_lenet $threads 4 -- $py bench/peers/pytorch_lenet.py "$data" $threads 4
-    row "LeNet-300-100 epoch, bench loop, $threads thread(s)" "s/epoch (lower is better)" env BENCH_THREADS=$threads dotnet $bench epoch 4 -- $py bench/peers/pytorch_lenet.py "$data" $threads 4
+    row "LeNet-300-100 epoch, \`ticketlab train\`, SGD batch 128, $threads thread(s)" "s/epoch (lower is better)" cli_lenet $threads 4 -- $py bench/peers/pytorch_lenet.py "$data" $threads 4
+    row "LeNet-300-100 epoch, \`ticketlab train\`, Adam batch 60 (maene), $threads thread(s)" "s/epoch (lower is better)" cli_lenet $threads 4 maene_lenet_300_100_fashion -- $py bench/peers/pytorch_lenet.py "$data" $threads 4 adam
+    [[ $rows == *lenet-cli* ]] || row "LeNet-300-100 epoch, bench loop, $threads thread(s)" "s/epoch (lower is better)" env BENCH_THREADS=$threads dotnet $bench epoch 4 -- $py bench/peers/pytorch_lenet.py "$data" $threads 4
     rounds=$conv_rounds
   fi
   if [[ $rows == *conv* ]]; then

@@ -13,6 +13,7 @@ var benchmarks = new Dictionary<string, (string Help, Func<string[], int> Run)>
     ["resnet-step"] = ("images/s of a resnet_20 training step at batch 128 on CPU [steps=20]", ConvNetBenchmark.ResNetStep),
     ["interpolate"] = ("seconds of a 30-point interpolation of two resnet_20s on 10,000 test images, batch norm re-estimated at each point [points=30 model=resnet_20]", InterpolationBenchmark.Run),
     ["overhead"] = ("host time of a training step on a tiny batch, by phase [model=resnet_20 steps=200]", StepOverheadBenchmark.Run),
+    ["stacked-step"] = ("a training step of N lenet_300_100s (batch 60, Adam) as one stacked model against N lone steps [networks=8 rounds=5]", StackedStepBenchmark.Run),
     ["conv"] = ("images/s of resnet_20|vgg_16, a training step (batch 128) or an evaluation (batch 1000) [model=resnet_20 step|eval steps=20 device=cpu|cuda]", ConvNetBenchmark.Run),
 };
 

@@ -40,15 +40,15 @@ internal static class BranchCommand
             output.Human.WriteLine($"Branch {BranchRegistry.FolderName(branch, hparams)} of {desc.RunName}, levels {string.Join(",", levelList)}:");
             output.Human.Write(HparamJson.Describe(hparams));
             int diverged = 0;
-            foreach (int replicate in options.ReadReplicates(result))
-                foreach (int level in levelList)
-                {
-                    var summary = TrainingCommandSupport.WithProgress(output, context,
-                        c => BranchRegistry.Run(branch, hparams, desc, replicate, level, runOptions, c));
-                    string outcome = summary.Diverged ? summary.DivergenceText : $"final test accuracy {summary.FinalTestAccuracy:P2}";
-                    output.Human.WriteLine($"replicate {replicate} level {level}: {outcome}{(summary.AlreadyFinished ? " (already finished)" : "")}");
-                    if (summary.Diverged) diverged++;
-                }
+            // Every replicate's levels in one go: their runs train together, as stacks where the architecture allows.
+            var runs = options.ReadReplicates(result).SelectMany(replicate => levelList.Select(level => (replicate, level))).ToArray();
+            var summaries = TrainingCommandSupport.WithProgress(output, context, c => BranchRegistry.RunMany(branch, hparams, desc, runs, runOptions, c));
+            foreach (var ((replicate, level), summary) in runs.Zip(summaries))
+            {
+                string outcome = summary.Diverged ? summary.DivergenceText : $"final test accuracy {summary.FinalTestAccuracy:P2}";
+                output.Human.WriteLine($"replicate {replicate} level {level}: {outcome}{(summary.AlreadyFinished ? " (already finished)" : "")}");
+                if (summary.Diverged) diverged++;
+            }
             var summaryOutcome = TicketLab.Experiments.Kinds.LotteryExperiment.Summary(LotteryTable.Read(context.Store, desc.RunName));
             if (diverged > 0) summaryOutcome = summaryOutcome with { Errors = [$"{diverged} {branch.Name} run(s) diverged (see above); they are recorded as such."], ExitCode = CommandErrors.Diverged };
             return OutcomeView.Write(output, environment, context.Store, summaryOutcome);

@@ -103,7 +103,9 @@ public static class InstabilityAnalysis
         try
         {
             var (seedA, seedB) = CopySeeds(replicate);
-            var copies = new[] { (Name: "copy_a", Seed: seedA), (Name: "copy_b", Seed: seedB) }.Select(copy =>
+            // The two copies train together, as one stack (--networks-per-process 1: one after the other).
+            var names = new[] { (Name: "copy_a", Seed: seedA), (Name: "copy_b", Seed: seedB) };
+            var jobs = names.Select(copy =>
             {
                 var desc = start.Training with { Training = start.Training.Training with { DataOrderSeed = copy.Seed } };
                 var trainingStart = new TrainingStart
@@ -113,9 +115,10 @@ public static class InstabilityAnalysis
                     Constraint = mask is null ? null : model => new MaskConstraint(model, mask),
                 };
                 var extra = new JsonObject { ["instability_run"] = start.RunName, ["copy"] = copy.Name };
-                return TrainingRunner.Train(new RunFolder(Path.Combine(folder, copy.Name)), desc, replicate, options, context, trainingStart, extra)
-                    .RequireConverged($"{copy.Name} of instability analysis {start.RunName} (replicate {replicate})");
+                return new TrainingJob(new RunFolder(Path.Combine(folder, copy.Name)), desc, replicate, trainingStart, extra);
             }).ToArray();
+            var copies = StackedTraining.TrainAll(jobs, options, context)
+                .Select((summary, i) => summary.RequireConverged($"{names[i].Name} of instability analysis {start.RunName} (replicate {replicate})")).ToArray();
 
             var (copyA, copyB) = (new RunFolder(copies[0].Folder), new RunFolder(copies[1].Folder));
             var w0 = copyA.LoadTensors(copyA.FinalModelPath);

@@ -135,10 +135,13 @@ public static class TicketComparison
         var dense = TrainingSummary.Read(layout.Main(0))!.RequireConverged($"The dense level 0 of {what}");
         var pruned = BranchRegistry.Run(BranchRegistry.Get("pruning_solution"), options.PruningSolution, lottery, replicate, level, runOptions, context)
             .RequireConverged($"The pruning solution of level {level} ({what})");
-        var scratch = BranchRegistry.Run(BranchRegistry.Get("random_reinit"), new RandomReinitHparams(), lottery, replicate, level, runOptions, context)
-            .RequireConverged($"The random_reinit control at level {level} ({what})");
-        var second = BranchRegistry.Run(BranchRegistry.Get("retrain"), new RetrainHparams { Training = lottery.Training.Training with { DataOrderSeed = SecondTicketSeed(replicate) } },
-            lottery, replicate, level, runOptions, context).RequireConverged($"The second ticket at level {level} ({what})");
+        // The scratch network and the second ticket train together (one stack where the architecture allows).
+        var controls = BranchRegistry.RunTogether(lottery, [
+            new BranchRun(BranchRegistry.Get("random_reinit"), new RandomReinitHparams(), replicate, level),
+            new BranchRun(BranchRegistry.Get("retrain"), new RetrainHparams { Training = lottery.Training.Training with { DataOrderSeed = SecondTicketSeed(replicate) } }, replicate, level),
+        ], runOptions, context);
+        var scratch = controls[0].RequireConverged($"The random_reinit control at level {level} ({what})");
+        var second = controls[1].RequireConverged($"The second ticket at level {level} ({what})");
 
         int perEpoch = LotteryRunner.IterationsPerEpoch(lottery.Training, context);
         var rewind = lottery.Lottery.RewindStep.ToStep(perEpoch);

@@ -20,11 +20,20 @@ public sealed record LevelResult(int Level, double Density, TrainingSummary Summ
 /// </summary>
 public static class LotteryRunner
 {
-    public static IReadOnlyList<LevelResult> Run(LotteryDesc desc, int replicate, int levels, RunOptions options, RunContext context)
+    public static IReadOnlyList<LevelResult> Run(LotteryDesc desc, int replicate, int levels, RunOptions options, RunContext context) =>
+        Run(desc, [replicate], levels, options, context)[0];
+
+    /// <summary>
+    /// IMP of several replicates side by side: level L of every replicate trains in one go, as one
+    /// stacked model where the architecture allows (<see cref="StackedTraining"/>, up to
+    /// <see cref="RunOptions.NetworksPerProcess"/> at once). Each replicate's levels, files and
+    /// results are those of its own run; the results come in the order of <paramref name="replicates"/>.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<LevelResult>> Run(LotteryDesc desc, IReadOnlyList<int> replicates, int levels, RunOptions options, RunContext context)
     {
         desc.Validate();
         if (desc.Lottery.OneShotSparsity is not null) levels = Math.Min(levels, 1);
-        var layout = Layout(context, desc, replicate);
+        var layouts = replicates.Select(r => Layout(context, desc, r)).ToArray();
         var lotteryJson = new JsonObject { ["lottery_run"] = desc.RunName, ["lottery"] = desc.ToJson() };
         // Loads the data first (a run that cannot start writes nothing) and refuses, before level 0
         // trains, a rewind step that later levels could never train from.
@@ -33,60 +42,79 @@ public static class LotteryRunner
         using (var skeleton = Skeleton(desc.Training, context))
             PruningRates.From(desc.Pruning, skeleton, desc.Lottery.OneShotSparsity ?? desc.Pruning.PruningFraction)
                 .RequireWeightsLeft(skeleton, levels, FractionFlag(desc));
-        // Levels extend level 0: all train on its data (a later level on other files would read as a pruning effect).
-        TrainingRunner.RequireRecordedData(layout.Main(0), desc.Training, context);
-        Directory.CreateDirectory(layout.Path);
-        AtomicFile.WriteJson(Path.Combine(layout.Path, "lottery.json"), lotteryJson);
+        foreach (var layout in layouts)
+        {
+            // Levels extend level 0: all train on its data (a later level on other files would read as a pruning effect).
+            TrainingRunner.RequireRecordedData(layout.Main(0), desc.Training, context);
+            Directory.CreateDirectory(layout.Path);
+            AtomicFile.WriteJson(Path.Combine(layout.Path, "lottery.json"), lotteryJson);
+        }
 
-        var results = new List<LevelResult>();
-        for (int level = 0; level <= levels; level++)
+        var results = replicates.Select(_ => new List<LevelResult>()).ToArray();
+        var pruning = Enumerable.Range(0, replicates.Count).ToList(); // the replicates whose IMP goes on
+        for (int level = 0; level <= levels && pruning.Count > 0; level++)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            var folder = layout.Main(level);
-            using var mask = level == 0 ? DenseMask(desc, context) : NextMask(desc, layout, level, context);
-            if (!File.Exists(layout.MaskPath(level))) mask.Save(layout.MaskPath(level), layout.MaskSummaryPath(level));
-
-            var levelOptions = options with { SaveSteps = [.. options.SaveSteps, desc.Lottery.RewindStep] };
-            var extra = new JsonObject { ["level"] = level, ["density"] = mask.Density, ["lottery_run"] = desc.RunName };
-            var training = desc.TrainingAt(level, replicate);
-            TrainingSummary summary;
-            if (level == 0)
+            var levelOptions = level == 0 ? options with { SaveSteps = [.. options.SaveSteps, desc.Lottery.RewindStep] } : options;
+            var masks = new List<Mask>();
+            var rewound = new List<Dictionary<string, Tensor>>();
+            try
             {
-                summary = TrainingRunner.Train(folder, training, replicate, levelOptions, context, new TrainingStart { Inputs = layout.MaskInputs(0) }, extra);
-            }
-            else
-            {
-                var repellence = TrainingSummary.Read(folder) is null ? Repellence.For(desc, level, mask, layout.Main) : null;
-                if (repellence is { } repelled) extra["repellent_loss"] = repelled.Record;
-                var rewound = RewindState(layout, desc, context);
-                try
+                var jobs = pruning.Select(i => LevelJob(desc, layouts[i], replicates[i], level, context, masks, rewound)).ToArray();
+                var summaries = StackedTraining.TrainAll(jobs, levelOptions, context);
+                for (int k = 0; k < jobs.Length; k++)
                 {
-                    var start = new TrainingStart
-                    {
-                        InitialState = rewound,
-                        StartStep = desc.Lottery.RewindStep,
-                        Constraint = model => new MaskConstraint(model, mask),
-                        LossTerm = repellence?.Term,
-                        Inputs = [.. layout.MaskInputs(level), new(layout.Main(level - 1), layout.Main(level - 1).FinalModelPath), RewindInput(layout, desc, context)],
-                    };
-                    summary = TrainingRunner.Train(folder, training, replicate, options, context, start, extra);
+                    int i = pruning[k];
+                    var summary = summaries[k];
+                    double density = masks[k].Density;
+                    results[i].Add(new LevelResult(level, density, summary));
+                    string who = replicates.Count > 1 ? $"replicate {replicates[i]}, " : "";
+                    // A diverged level ends its replicate's IMP: later levels prune this level's trained weights, which do not exist.
+                    context.Log.WriteLine(summary.Diverged
+                        ? FormattableString.Invariant($"{who}level {level}: {100 * density:F1}% of prunable weights remain, {summary.DivergenceText}; later levels are not run.")
+                        : FormattableString.Invariant($"{who}level {level}: {100 * density:F1}% of prunable weights remain, test accuracy {summary.FinalTestAccuracy:P2}{(summary.AlreadyFinished ? " (already finished)" : "")}"));
                 }
-                finally
-                {
-                    foreach (var t in rewound.Values) t.Dispose();
-                }
+                pruning.RemoveAll(i => results[i][^1].Summary.Diverged);
             }
-            results.Add(new LevelResult(level, mask.Density, summary));
-            if (summary.Diverged)
+            finally
             {
-                // Later levels prune this level's trained weights, which do not exist: IMP ends here.
-                context.Log.WriteLine(FormattableString.Invariant($"level {level}: {100 * mask.Density:F1}% of prunable weights remain, {summary.DivergenceText}; later levels are not run."));
-                break;
+                foreach (var mask in masks) mask.Dispose();
+                foreach (var t in rewound.SelectMany(r => r.Values)) t.Dispose();
             }
-            context.Log.WriteLine(FormattableString.Invariant(
-                $"level {level}: {100 * mask.Density:F1}% of prunable weights remain, test accuracy {summary.FinalTestAccuracy:P2}{(summary.AlreadyFinished ? " (already finished)" : "")}"));
         }
         return results;
+    }
+
+    /// <summary>
+    /// The training of one replicate's level: level 0 from scratch; a later level rewound to the
+    /// rewind state under its mask (made now from the previous level, or read back). The mask and
+    /// rewound weights it holds go to <paramref name="masks"/> and <paramref name="rewound"/>, to be
+    /// disposed once the level has trained.
+    /// </summary>
+    private static TrainingJob LevelJob(LotteryDesc desc, LotteryLayout layout, int replicate, int level, RunContext context,
+        List<Mask> masks, List<Dictionary<string, Tensor>> rewound)
+    {
+        var folder = layout.Main(level);
+        var mask = level == 0 ? DenseMask(desc, context) : NextMask(desc, layout, level, context);
+        masks.Add(mask);
+        if (!File.Exists(layout.MaskPath(level))) mask.Save(layout.MaskPath(level), layout.MaskSummaryPath(level));
+        var extra = new JsonObject { ["level"] = level, ["density"] = mask.Density, ["lottery_run"] = desc.RunName };
+        var training = desc.TrainingAt(level, replicate);
+        if (level == 0) return new TrainingJob(folder, training, replicate, new TrainingStart { Inputs = layout.MaskInputs(0) }, extra);
+
+        var repellence = TrainingSummary.Read(folder) is null ? Repellence.For(desc, level, mask, layout.Main) : null;
+        if (repellence is { } repelled) extra["repellent_loss"] = repelled.Record;
+        var state = RewindState(layout, desc, context);
+        rewound.Add(state);
+        var start = new TrainingStart
+        {
+            InitialState = state,
+            StartStep = desc.Lottery.RewindStep,
+            Constraint = model => new MaskConstraint(model, mask),
+            LossTerm = repellence?.Term,
+            Inputs = [.. layout.MaskInputs(level), new(layout.Main(level - 1), layout.Main(level - 1).FinalModelPath), RewindInput(layout, desc, context)],
+        };
+        return new TrainingJob(folder, training, replicate, start, extra);
     }
 
     public static LotteryLayout Layout(RunContext context, LotteryDesc desc, int replicate) =>

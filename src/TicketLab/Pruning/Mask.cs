@@ -178,7 +178,7 @@ public sealed class Mask : IDisposable
 /// suffices: with a zero weight and a zero gradient, weight decay adds zero, the momentum buffer
 /// stays zero and Adam's update is zero, so the optimizer never moves a pruned weight.
 /// </summary>
-public sealed class MaskConstraint : Training.IParameterConstraint
+public sealed class MaskConstraint : Training.IMaskConstraint
 {
     private readonly (Tensor Weight, Tensor Mask)[] pairs;
 
@@ -187,7 +187,10 @@ public sealed class MaskConstraint : Training.IParameterConstraint
         mask.CheckNames(model);
         var parameters = model.NamedParameterMap();
         pairs = mask.Names.Select(n => (parameters[n], mask[n].to(parameters[n].device).DetachFromDisposeScope())).ToArray();
+        Masks = mask.Names.Select((n, i) => (n, pairs[i].Mask)).ToDictionary();
     }
+
+    public IReadOnlyDictionary<string, Tensor> Masks { get; }
 
     public void BeforeOptimizerStep()
     {

@@ -193,7 +193,7 @@ public sealed class FlatSgd : SGD
 
     // Where a tensor's first element is (TorchSharp exposes it only through a storage object that
     // makes a new tensor handle on every call): the shim's own entry point, no allocation.
-    private static IntPtr DataPointer(Tensor tensor) => THSTensor_data(tensor.Handle);
+    internal static IntPtr DataPointer(Tensor tensor) => THSTensor_data(tensor.Handle);
 
     [DllImport("LibTorchSharp")]
     private static extern IntPtr THSTensor_data(IntPtr handle);

@@ -6,9 +6,11 @@ namespace TicketLab.Training;
 
 public static class OptimizerFactory
 {
-    public static OptimizerHelper Create(TrainingHparams hparams, IEnumerable<Parameter> parameters) => hparams.OptimizerName switch
+    /// <param name="fused">Adam in one pass per tensor (<see cref="FusedAdam"/>): for a stack's large tensors; lone runs keep TorchSharp's Adam, bit for bit.</param>
+    public static OptimizerHelper Create(TrainingHparams hparams, IEnumerable<Parameter> parameters, bool fused = false) => hparams.OptimizerName switch
     {
         OptimizerName.Sgd => Sgd(hparams, parameters.ToArray()),
+        OptimizerName.Adam when fused => new FusedAdam(parameters, hparams.Lr, hparams.WeightDecay),
         OptimizerName.Adam => torch.optim.Adam(parameters, hparams.Lr, weight_decay: hparams.WeightDecay),
         _ => throw new ArgumentOutOfRangeException(nameof(hparams), hparams.OptimizerName, "unknown optimizer"),
     };

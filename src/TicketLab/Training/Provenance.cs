@@ -33,7 +33,8 @@ public sealed class Provenance
     }
 
     /// <summary>Records the start of a session on the run (appended to any earlier ones) and the data it reads.</summary>
-    public static Provenance Begin(RunFolder folder, torch.Device device, IEnumerable<DataFile> dataFiles, Step from)
+    /// <param name="stacked">How the session trained the run with others as one stacked model (networks, index, group); null: alone.</param>
+    public static Provenance Begin(RunFolder folder, torch.Device device, IEnumerable<DataFile> dataFiles, Step from, JsonObject? stacked = null)
     {
         JsonObject document;
         try
@@ -62,6 +63,7 @@ public sealed class Provenance
             ["device"] = device.ToString(),
             ["threads"] = torch.get_num_threads(),
         };
+        if (stacked is not null) session["stacked"] = stacked;
         document["started"] ??= session["started"]!.DeepClone();
         document["data_files"] = new JsonArray(dataFiles.Select(f => (JsonNode)new JsonObject
         {

@@ -20,10 +20,17 @@ public sealed record RunHparams : Hyperparameters.IHparams
     [Hyperparameters.Hparam("Steps at which to save the weights (for rewinding), e.g. 500it,2ep.")]
     public StepSpec[] SaveSteps { get; init; } = [];
 
-    public void Validate() { }
+    [Hyperparameters.Hparam("Networks of one architecture on the same data (replicates, branches, copies) trained together as one stacked model, at most this many at once; 1: each alone. Results differ from lone runs by float rounding only.")]
+    public int NetworksPerProcess { get; init; } = StackedTraining.DefaultNetworks;
+
+    public void Validate()
+    {
+        if (NetworksPerProcess < 1) throw new Hyperparameters.HparamException("--networks-per-process", $"must be at least 1, got {NetworksPerProcess}.");
+    }
 
     public RunOptions ToRunOptions() => new()
     {
         EvaluateEveryEpoch = !NoEpochEval, EvaluateSteps = EvalSteps, EvaluateTrainSet = EvalTrain, SaveSteps = SaveSteps,
+        NetworksPerProcess = NetworksPerProcess,
     };
 }

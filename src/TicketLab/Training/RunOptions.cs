@@ -15,4 +15,9 @@ public sealed record RunOptions
     public StepSpec[] SaveSteps { get; init; } = [];
     /// <summary>Stop at this step instead of the end of the recipe; the learning-rate schedule still follows the whole recipe.</summary>
     public StepSpec? StopAt { get; init; }
+    /// <summary>
+    /// At most this many networks of one architecture that train on the same data are trained together, as one
+    /// stacked model (<see cref="StackedTraining"/>); 1: each alone.
+    /// </summary>
+    public int NetworksPerProcess { get; init; } = StackedTraining.DefaultNetworks;
 }

@@ -37,10 +37,7 @@ public sealed class TrainingBatches
     /// <summary>Examples and labels of the batch trained at <paramref name="step"/>, on the dataset's device.</summary>
     public (Tensor Images, Tensor Labels) At(Step step)
     {
-        var order = OrderOf(step.Epoch);
-        long start = (long)step.IterationInEpoch * batchSize;
-        long length = Math.Min(batchSize, dataset.Count - start);
-        using var indices = order.narrow(0, start, length);
+        using var indices = IndicesAt(step);
         var images = dataset.Images.index_select(0, indices);
         var labels = dataset.Labels.index_select(0, indices);
         if (augment)
@@ -49,6 +46,34 @@ public sealed class TrainingBatches
             images = Augmentation.RandomCropAndFlip(images, generator);
         }
         return (images, labels);
+    }
+
+    /// <summary>Which examples the batch of <paramref name="step"/> holds, in order.</summary>
+    private Tensor IndicesAt(Step step)
+    {
+        var order = OrderOf(step.Epoch);
+        long start = (long)step.IterationInEpoch * batchSize;
+        long length = Math.Min(batchSize, dataset.Count - start);
+        return order.narrow(0, start, length);
+    }
+
+    /// <summary>
+    /// The batches of several networks at one step, stacked to <c>[N, B, ...]</c> images and
+    /// <c>[N, B]</c> labels: each network's own, as <see cref="At"/> gives them. Without
+    /// augmentation, one gather of the data for all of them.
+    /// </summary>
+    public static (Tensor Images, Tensor Labels) Stacked(IReadOnlyList<TrainingBatches> batches, Step step)
+    {
+        var dataset = batches[0].dataset;
+        if (batches.Any(b => b.augment || !ReferenceEquals(b.dataset, dataset)))
+        {
+            var each = batches.Select(b => b.At(step)).ToArray();
+            return (stack(each.Select(e => e.Images).ToArray()), stack(each.Select(e => e.Labels).ToArray()));
+        }
+        using var indices = cat(batches.Select(b => b.IndicesAt(step)).ToArray());
+        var images = dataset.Images.index_select(0, indices);
+        var labels = dataset.Labels.index_select(0, indices);
+        return (images.view([batches.Count, -1, .. images.shape[1..]]), labels.view(batches.Count, -1));
     }
 
     private Tensor OrderOf(long epoch)

@@ -146,3 +146,13 @@ public sealed class TrainingLoop
         return Model.parameters().All(p => p.isfinite().all().item<bool>());
     }
 }
+
+/// <summary>
+/// A constraint that is a fixed 0/1 mask on some parameters: gradients are multiplied by it before
+/// each step. Stacked training applies its members' masks to the stacked tensors at once.
+/// </summary>
+public interface IMaskConstraint : IParameterConstraint
+{
+    /// <summary>The mask of each masked parameter, by the model's parameter name.</summary>
+    IReadOnlyDictionary<string, Tensor> Masks { get; }
+}

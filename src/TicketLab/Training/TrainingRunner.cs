@@ -63,7 +63,7 @@ public static class TrainingRunner
     }
 
     /// <summary>A finished run's summary, its hyperparameters checked against its manifest (a finished run is reused, never retrained); null when it has not finished.</summary>
-    private static TrainingSummary? Finished(RunFolder folder)
+    internal static TrainingSummary? Finished(RunFolder folder)
     {
         if (TrainingSummary.Read(folder) is not { } done) return null;
         folder.Verified(folder.HparamsPath);
@@ -71,7 +71,7 @@ public static class TrainingRunner
     }
 
     /// <summary>Steps to save or evaluate at must lie within the run: one past its end would silently never happen.</summary>
-    private static void RequireWithinRun(RunOptions options, TrainingSetup setup)
+    internal static void RequireWithinRun(RunOptions options, TrainingSetup setup)
     {
         foreach (var (flag, steps) in new[] { ("--save-steps", options.SaveSteps), ("--eval-steps", options.EvaluateSteps) })
             if (steps.FirstOrDefault(s => s.ToStep(setup.IterationsPerEpoch) > setup.End) is { } late && !late.Equals(default(StepSpec)))
@@ -94,7 +94,7 @@ public static class TrainingRunner
     /// the data it started with; the files it starts from (another run's weights, its own mask) must
     /// be what their runs wrote, and another run's on the same data; all of them are recorded.
     /// </summary>
-    private static void BeginManifest(RunFolder folder, string run, DataFile[] dataFiles, IReadOnlyList<RunInput> inputs)
+    internal static void BeginManifest(RunFolder folder, string run, DataFile[] dataFiles, IReadOnlyList<RunInput> inputs)
     {
         var current = dataFiles.Select(f => (f.Path, f.Sha256)).ToArray();
         var manifest = folder.BeginManifest(run);
@@ -120,14 +120,14 @@ public static class TrainingRunner
     }
 
     /// <summary>The run's lock: waited for when the context says so (a cancelled wait throws), else taken or refused at once.</summary>
-    private static RunLock AcquireLock(RunFolder folder, RunContext context) =>
+    internal static RunLock AcquireLock(RunFolder folder, RunContext context) =>
         context.WaitForLocks
             ? RunLock.AcquireWaiting(folder.Path, context.Cancellation, holder => context.Log.WriteLine($"Waiting: {holder}."))
                 ?? throw new OperationCanceledException(context.Cancellation)
             : RunLock.Acquire(folder.Path);
 
     /// <summary>hparams.json: the description, the seeds it resolves to, the data files (by hash) and the caller's extra entries.</summary>
-    private static void WriteHparams(RunFolder folder, TrainingDesc desc, int replicate, DataFile[] dataFiles, JsonObject? extraHparams)
+    internal static void WriteHparams(RunFolder folder, TrainingDesc desc, int replicate, DataFile[] dataFiles, JsonObject? extraHparams)
     {
         var hparams = desc.ToJson();
         hparams["replicate"] = replicate;
@@ -144,7 +144,7 @@ public static class TrainingRunner
     /// Where training continues: the run's origin, or the step of an interrupted run's checkpoint, whose
     /// model, optimizer and callback state it restores; and how many metric rows to keep from before then.
     /// </summary>
-    private static (Step First, int KeepRows) Resume(RunFolder folder, string run, TrainingSetup setup, IResumableCallback[] resumables, RunContext context)
+    internal static (Step First, int KeepRows) Resume(RunFolder folder, string run, TrainingSetup setup, IResumableCallback[] resumables, RunContext context)
     {
         Step first = setup.Origin;
         int keepRows = 0;
@@ -163,7 +163,7 @@ public static class TrainingRunner
     /// The callbacks of a run, in the order they run, with the two whose results the summary reads:
     /// the test-set evaluation and the timing.
     /// </summary>
-    private static (List<ITrainingCallback> All, EvaluationCallback TestEvaluation, TimingCallback Timing) BuildCallbacks(RunFolder folder, string run,
+    internal static (List<ITrainingCallback> All, EvaluationCallback TestEvaluation, TimingCallback Timing) BuildCallbacks(RunFolder folder, string run,
         RunOptions options, RunContext context, TrainingSetup setup, ImageDataset train, ImageDataset test, MetricsLog metrics,
         IResumableCallback[] resumables, TrainingMetricsCallback trainingMetrics)
     {
@@ -209,7 +209,7 @@ public static class TrainingRunner
     }
 
     /// <summary>The summary of a finished or diverged run; a diverged run has no final accuracy or loss (NaN).</summary>
-    private static TrainingSummary Summarize(RunFolder folder, TrainingSetup setup, MetricsLog metrics, EvaluationCallback testEvaluation,
+    internal static TrainingSummary Summarize(RunFolder folder, TrainingSetup setup, MetricsLog metrics, EvaluationCallback testEvaluation,
         TimingCallback timing, Divergence? divergence)
     {
         var testAccuracies = metrics.Rows.Where(r => r.Name == "test_accuracy").ToArray();

@@ -52,6 +52,47 @@ public sealed class LotteryTests : IDisposable
     }
 
     [Fact]
+    public void Replicates_pruned_side_by_side_as_one_stack_match_their_lone_runs()
+    {
+        var desc = Desc(rewind: "3it") with { Pruning = new PruningHparams { PruningFraction = 0.5 } };
+        var stacked = LotteryRunner.Run(desc, [1, 2], 2, new RunOptions(), Context("stacked"));
+        var lone = LotteryRunner.Run(desc, [1, 2], 2, new RunOptions { NetworksPerProcess = 1 }, Context("lone"));
+        for (int r = 0; r < 2; r++)
+        {
+            var (a, b) = (LotteryRunner.Layout(Context("lone"), desc, r + 1), LotteryRunner.Layout(Context("stacked"), desc, r + 1));
+            for (int level = 0; level <= 2; level++)
+            {
+                Assert.Equal(lone[r][level].Density, stacked[r][level].Density);
+                using var maskA = Mask.Load(a.MaskPath(level));
+                using var maskB = Mask.Load(b.MaskPath(level));
+                Assert.All(maskA.Names, n => Assert.True(maskA[n].eq(maskB[n]).all().item<bool>(), $"level {level} {n}"));
+                var (wa, wb) = (Load(a.Main(level).FinalModelPath), Load(b.Main(level).FinalModelPath));
+                foreach (var (name, w) in wa)
+                    Assert.True((w - wb[name]).abs().max().item<float>() <= 1e-4 * w.abs().max().item<float>(), $"level {level} {name}");
+                // Pruned weights stay exactly zero in the stack too.
+                if (level > 0) Assert.All(maskB.Names, n => Assert.True(wb[n].mul(maskB[n].logical_not()).eq(0).all().item<bool>()));
+                var session = JsonNode.Parse(File.ReadAllText(b.Main(level).ProvenancePath))!["sessions"]![0]!;
+                Assert.Equal(2, (int)session["stacked"]!["networks"]!);
+            }
+        }
+
+        // A branch over replicates and levels: the four runs, each on its own mask, as one stack.
+        var reinit = BranchRegistry.Get("random_reinit");
+        (int, int)[] runs = [(1, 1), (1, 2), (2, 1), (2, 2)];
+        var stackedBranch = BranchRegistry.RunMany(reinit, new RandomReinitHparams(), desc, runs, new RunOptions(), Context("stacked"));
+        var loneBranch = BranchRegistry.RunMany(reinit, new RandomReinitHparams(), desc, runs, new RunOptions { NetworksPerProcess = 1 }, Context("lone"));
+        foreach (var (x, y) in loneBranch.Zip(stackedBranch))
+        {
+            var (wa, wb) = (Load(new RunFolder(x.Folder).FinalModelPath), Load(new RunFolder(y.Folder).FinalModelPath));
+            foreach (var (name, w) in wa)
+                Assert.True((w - wb[name]).abs().max().item<float>() <= 1e-4 * w.abs().max().item<float>(), $"{y.Folder} {name}");
+            var session = JsonNode.Parse(File.ReadAllText(new RunFolder(y.Folder).ProvenancePath))!["sessions"]![0]!;
+            Assert.Equal(4, (int)session["stacked"]!["networks"]!);
+            Assert.Null(JsonNode.Parse(File.ReadAllText(new RunFolder(x.Folder).ProvenancePath))!["sessions"]![0]!["stacked"]);
+        }
+    }
+
+    [Fact]
     public void Rewinding_restores_the_saved_values_of_surviving_weights_at_the_rewind_step()
     {
         var desc = Desc(rewind: "5it");

@@ -41,11 +41,11 @@ public sealed class LotteryExperiment : ExperimentKind<LotteryRunHparams>
         log.WriteLine($"Output: {context.Store.ExperimentFolder(desc.RunName)}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var diverged = new List<(int Replicate, LevelResult Level)>();
-        foreach (int replicate in request.Inputs.Replicates)
-        {
-            var levels = request.Progress.Track(context, c => LotteryRunner.Run(desc, replicate, hparams.Levels, request.Options, c));
-            diverged.AddRange(levels.Where(l => l.Summary.Diverged).Select(l => (replicate, l)));
-        }
+        // The replicates side by side: each level of all of them trains together (stacked; --networks-per-process 1: one by one).
+        var replicates = request.Inputs.Replicates;
+        var levels = request.Progress.Track(context, c => LotteryRunner.Run(desc, replicates, hparams.Levels, request.Options, c));
+        for (int i = 0; i < replicates.Count; i++)
+            diverged.AddRange(levels[i].Where(l => l.Summary.Diverged).Select(l => (replicates[i], l)));
         log.WriteLine($"Wall time: {clock.Elapsed.TotalSeconds:F1} s.");
         var table = LotteryTable.Read(context.Store, desc.RunName);
         // Divergence is a result, shown in the table; the exit code still tells a script that IMP stopped early.

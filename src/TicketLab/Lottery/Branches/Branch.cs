@@ -6,6 +6,15 @@ using TicketLab.Training;
 
 namespace TicketLab.Lottery.Branches;
 
+/// <summary>What a branch trains on one level: the run, its options, and what it holds (mask, initial weights) until trained.</summary>
+public sealed record BranchTraining(TrainingJob Job, RunOptions Options, IReadOnlyList<IDisposable> Owned) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var held in Owned) held.Dispose();
+    }
+}
+
 /// <summary>Everything a branch needs to run on one level of a finished lottery run.</summary>
 public sealed record BranchJob(LotteryDesc Lottery, int Replicate, int Level, LotteryLayout Layout, RunFolder Folder, RunOptions Options, RunContext Context);
 
@@ -20,7 +29,9 @@ public interface IBranch
     string Description { get; }
     Type HparamsType { get; }
     IHparams DefaultHparams { get; }
-    TrainingSummary Run(BranchJob job, IHparams hparams);
+
+    /// <summary>What the branch trains on the job's level, not trained yet: <see cref="BranchRegistry"/> trains the runs of several levels and replicates together.</summary>
+    BranchTraining Prepare(BranchJob job, IHparams hparams);
 
     /// <summary>The values a nested hyperparameter group starts from on this lottery run (null: the group's defaults).</summary>
     object? GroupBase(Type groupType, IHparams partial, LotteryDesc lottery);
@@ -33,11 +44,11 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
     public Type HparamsType => typeof(THparams);
     public IHparams DefaultHparams => new THparams();
 
-    public TrainingSummary Run(BranchJob job, IHparams hparams) => Run(job, (THparams)hparams);
+    public BranchTraining Prepare(BranchJob job, IHparams hparams) => Prepare(job, (THparams)hparams);
 
     public virtual object? GroupBase(Type groupType, IHparams partial, LotteryDesc lottery) => null;
 
-    protected abstract TrainingSummary Run(BranchJob job, THparams hparams);
+    protected abstract BranchTraining Prepare(BranchJob job, THparams hparams);
 
     /// <summary>
     /// In a repellent run, whether the branch at level L is repelled from the branch's own earlier
@@ -47,12 +58,13 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
     protected virtual bool RepelledFromOwnLevels => true;
 
     /// <summary>
-    /// Trains the branch's run from <paramref name="initialState"/> at the lottery's rewind step,
-    /// keeping <paramref name="mask"/>; the state's tensors are released afterwards.
+    /// The branch's run from <paramref name="initialState"/> at the lottery's rewind step, keeping
+    /// <paramref name="mask"/>; the mask and the state's tensors are released once it has trained.
     /// </summary>
-    protected TrainingSummary TrainMasked(BranchJob job, TrainingDesc desc, Pruning.Mask mask,
+    protected BranchTraining Masked(BranchJob job, TrainingDesc desc, Pruning.Mask mask,
         Dictionary<string, TorchSharp.torch.Tensor> initialState, IHparams hparams, int? seedUsed = null, IReadOnlyList<RunInput>? inputs = null)
     {
+        IDisposable[] owned = [mask, .. initialState.Values];
         try
         {
             var record = Record(job, hparams, seedUsed);
@@ -70,11 +82,12 @@ public abstract class Branch<THparams> : IBranch where THparams : class, IHparam
                 LossTerm = repellence?.Term,
                 Inputs = [.. job.Layout.MaskInputs(job.Level), .. inputs ?? []],
             };
-            return TrainingRunner.Train(job.Folder, desc, job.Replicate, job.Options, job.Context, start, record);
+            return new BranchTraining(new TrainingJob(job.Folder, desc, job.Replicate, start, record), job.Options, owned);
         }
-        finally
+        catch
         {
-            foreach (var t in initialState.Values) t.Dispose();
+            foreach (var held in owned) held.Dispose();
+            throw;
         }
     }
 

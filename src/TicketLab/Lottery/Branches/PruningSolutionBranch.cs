@@ -30,7 +30,7 @@ public sealed class PruningSolutionBranch : Branch<PruningSolutionHparams>
     public override string Name => "pruning_solution";
     public override string Description => "the previous level's trained network, pruned with this level's mask and fine-tuned on it";
 
-    protected override TrainingSummary Run(BranchJob job, PruningSolutionHparams hparams)
+    protected override BranchTraining Prepare(BranchJob job, PruningSolutionHparams hparams)
     {
         if (job.Level < 1)
             throw new HparamException("--levels", "a pruning solution exists from level 1 on; level 0 is the dense network itself.");
@@ -49,7 +49,7 @@ public sealed class PruningSolutionBranch : Branch<PruningSolutionHparams>
                 TrainingSteps = hparams.FinetuneSteps, DataOrderSeed = seed,
             },
         };
-        using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
+        var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
         // The error before fine-tuning is part of the answer: always evaluate the starting point.
         var options = job.Options with { EvaluateSteps = [.. job.Options.EvaluateSteps, default] };
         var start = new TrainingStart
@@ -59,14 +59,7 @@ public sealed class PruningSolutionBranch : Branch<PruningSolutionHparams>
             Constraint = model => new MaskConstraint(model, mask),
             Inputs = [.. job.Layout.MaskInputs(job.Level), new(parent, parent.FinalModelPath)],
         };
-        try
-        {
-            return TrainingRunner.Train(job.Folder, desc, job.Replicate, options, job.Context, start, Record(job, hparams, seed));
-        }
-        finally
-        {
-            foreach (var t in start.InitialState.Values) t.Dispose();
-        }
+        return new BranchTraining(new TrainingJob(job.Folder, desc, job.Replicate, start, Record(job, hparams, seed)), options, [mask, .. start.InitialState.Values]);
     }
 }
 

@@ -25,14 +25,14 @@ public sealed class RandomPruneBranch : Branch<RandomPruneHparams>
     public override string Name => "random_prune";
     public override string Description => "random mask with the same sparsity (per tensor or global), rewound initialization";
 
-    protected override TrainingSummary Run(BranchJob job, RandomPruneHparams hparams)
+    protected override BranchTraining Prepare(BranchJob job, RandomPruneHparams hparams)
     {
         using var ticketMask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
         int seed = BranchSeeds.Derive(hparams.Seed, job.Replicate);
-        using var mask = RandomMask(ticketMask, hparams.PruneScope, seed);
+        var mask = RandomMask(ticketMask, hparams.PruneScope, seed);
         string maskPath = Path.Combine(job.Folder.Path, "mask.bin");
         if (!File.Exists(maskPath)) mask.Save(maskPath, Path.Combine(job.Folder.Path, "mask.json"));
-        return TrainMasked(job, job.Lottery.TrainingAt(job.Level, job.Replicate), mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams, seed,
+        return Masked(job, job.Lottery.TrainingAt(job.Level, job.Replicate), mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams, seed,
             [.. RewindInputs(job), new(job.Folder, maskPath), new(job.Folder, Path.Combine(job.Folder.Path, "mask.json"))]);
     }
 

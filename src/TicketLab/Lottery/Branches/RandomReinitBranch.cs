@@ -19,14 +19,14 @@ public sealed class RandomReinitBranch : Branch<RandomReinitHparams>
     public override string Name => "random_reinit";
     public override string Description => "same mask, fresh random initialization (seeded), retrained";
 
-    protected override TrainingSummary Run(BranchJob job, RandomReinitHparams hparams)
+    protected override BranchTraining Prepare(BranchJob job, RandomReinitHparams hparams)
     {
         var desc = job.Lottery.TrainingAt(job.Level, job.Replicate);
-        using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
+        var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
         // Derived from the replicate, and from a stream apart from the model seeds (the replicate
         // numbers), so the fresh weights never coincide with a ticket's.
         int seed = BranchSeeds.Derive(hparams.Seed, job.Replicate);
         using var fresh = ModelRegistry.Create(desc.Model, LotteryRunner.InputOf(desc, job.Context), seed);
-        return TrainMasked(job, desc, mask, ModelState.Snapshot(fresh), hparams, seed);
+        return Masked(job, desc, mask, ModelState.Snapshot(fresh), hparams, seed);
     }
 }

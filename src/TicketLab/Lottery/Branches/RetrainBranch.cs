@@ -61,12 +61,12 @@ public sealed class RetrainBranch : Branch<RetrainHparams>
     public override object? GroupBase(Type groupType, IHparams partial, LotteryDesc lottery) =>
         groupType == typeof(TrainingHparams) ? ((RetrainHparams)partial).Base(lottery.Training.Training) : null;
 
-    protected override TrainingSummary Run(BranchJob job, RetrainHparams hparams)
+    protected override BranchTraining Prepare(BranchJob job, RetrainHparams hparams)
     {
         var level = job.Lottery.TrainingAt(job.Level, job.Replicate);
         var desc = level with { Training = hparams.Apply(level.Training) };
-        using var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
-        return TrainMasked(job, desc, mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams, inputs: RewindInputs(job));
+        var mask = LotteryRunner.MaskOf(job.Layout, job.Level, job.Lottery, job.Context);
+        return Masked(job, desc, mask, LotteryRunner.RewindState(job.Layout, job.Lottery, job.Context), hparams, inputs: RewindInputs(job));
     }
 
     // The ticket retrained: in a repellent run it is repelled from the same earlier networks as the ticket.
