@@ -114,6 +114,18 @@ row "--threads 99999999999" train --root "$work/s" "${S0[@]}" --training-steps 2
 l=$(ls -d "$work"/r1b/lottery_*/replicate_1)
 "${cli[@]}" report --root "$work/r1b" "$(basename "$(dirname "$l")")" >/dev/null 2>"$work/err" &
 sleep 0.6; kill -TERM $! 2>/dev/null; wait $!; echo "| SIGTERM to report (at 0.6 s) | $? | $(grep -v "^\s*$" "$work/err" | tail -1 | cut -c1-150) |"
+"${cli[@]}" export --root "$work/r1b" "$(basename "$(dirname "$l")")" --level 1 --out "$work/exp" >/dev/null 2>"$work/err" &
+sleep 0.6; kill -TERM $! 2>/dev/null; wait $!; echo "| SIGTERM to export (at 0.6 s) | $? | $(grep -v "^\s*$" "$work/err" | tail -1 | cut -c1-150) |"
+"${cli[@]}" export --root "$work/r1b" "$(basename "$(dirname "$l")")" --level 2 --out "$work/exp" >/dev/null 2>&1
+"${cli[@]}" train --root "$work/e" "${S[@]}" >/dev/null 2>&1
+t=$(ls -d "$work"/e/train_*); "${cli[@]}" export --root "$work/e" "$(basename "$t")" --out "$work/exp" >/dev/null 2>"$work/err"; code=$?
+echo "| dense export over a ticket export | $code | mask.pth left behind: $([ -e "$work/exp/mask.pth" ] && echo yes || echo no) |"
+"${cli[@]}" instability --root "$work/i" "${S[@]}" --lr 1e6 >/dev/null 2>&1
+"${cli[@]}" list --root "$work/i" >"$work/out" 2>"$work/err"; code=$?
+echo "| instability whose copy diverged (list) | $code | state: $(grep -o 'instability_[0-9a-f]* *│ *[0-9]* *│ *[^│]*│ *[a-z]*' "$work/out" | awk '{print $NF}') |"
+"${cli[@]}" instability --root "$work/i" "${S[@]}" >/dev/null 2>&1; "${cli[@]}" lottery --root "$work/i" "${S[@]}" --levels 2 >/dev/null 2>&1
+"${cli[@]}" results --root "$work/i" >"$work/out" 2>"$work/err"; code=$?
+echo "| derived numbers (barriers, errors) in results | $code | with float noise (over 12 decimals): $(awk -F, '$8 ~ /barrier|error|excess|drop/ && $9 ~ /\.[0-9]{13,}/' "$work/out" | wc -l) of $(awk -F, '$8 ~ /barrier|error|excess|drop/' "$work/out" | wc -l) |"
 # A full disk when a run starts: only where a tiny tmpfs can be mounted (as root).
 if [ "$(id -u)" -eq 0 ] && mkdir -p "$work/full" && mount -t tmpfs -o size=64k tmpfs "$work/full" 2>/dev/null; then
   dd if=/dev/zero of="$work/full/fill" bs=4k count=100 2>/dev/null

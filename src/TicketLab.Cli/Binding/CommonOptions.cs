@@ -78,3 +78,41 @@ internal static class Counts
         return null;
     };
 }
+
+/// <summary>
+/// The replicates a command runs: <c>--replicates N</c> is 1..N, <c>--replicates 3,5,8</c> exactly
+/// those (how a study runs the same level of several replicates in one process).
+/// </summary>
+internal static class ReplicateSets
+{
+    public const string Flag = "--replicates";
+    public const string Help = "Run replicates 1..N, or those listed (e.g. 3,5,8), instead of the single --replicate";
+
+    public static Option<int[]?> Option() => new(Flag) { Description = Help, CustomParser = Parse };
+
+    private static int[]? Parse(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return null; // not given: the single --replicate
+        string text = string.Join(" ", result.Tokens.Select(t => t.Value));
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var values = new List<int>();
+        foreach (var part in parts)
+        {
+            if (!long.TryParse(part, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long value))
+                result.AddError($"{Flag}: '{part}' is not a whole number (give N for 1..N, or a list such as 3,5,8).");
+            else if (value < 1)
+                result.AddError($"{Flag}: must be at least 1, got {value}.");
+            else if (value > int.MaxValue)
+                result.AddError($"{Flag}: {value} is too large (at most {int.MaxValue}).");
+            else if (values.Contains((int)value))
+                result.AddError($"{Flag}: replicate {value} is listed twice.");
+            else
+            {
+                values.Add((int)value);
+                continue;
+            }
+            return null;
+        }
+        return parts.Length == 1 ? Enumerable.Range(1, values[0]).ToArray() : [.. values];
+    }
+}

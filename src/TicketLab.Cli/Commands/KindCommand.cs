@@ -20,7 +20,7 @@ internal static class KindCommand
         bool many = kind.ReplicateFlags == ReplicateFlags.OneOrMany;
         var lottery = kind.Inputs == CommandInputs.LotteryRun ? new LotteryOptions(defaults, many) : null;
         var training = lottery?.Training ?? new TrainingCommandSupport(defaults.Training, replicateFlag: kind.ReplicateFlags != ReplicateFlags.InRecord);
-        var replicates = lottery is null && many ? new Option<int?>("--replicates") { Description = "Run replicates 1..N (instead of the single --replicate)" } : null;
+        var replicates = lottery is null && many ? ReplicateSets.Option() : null;
         var own = new HparamOptionSet(kind.HparamsType, kind.DefaultHparams);
         if (lottery is not null) lottery.AddTo(command); else training.AddTo(command);
         if (replicates is not null) command.Options.Add(replicates);
@@ -41,12 +41,11 @@ internal static class KindCommand
         return command;
     }
 
-    private static IReadOnlyList<int> ReadReplicates(ParseResult result, ExperimentKind kind, LotteryOptions? lottery, TrainingCommandSupport training, Option<int?>? replicates)
+    private static IReadOnlyList<int> ReadReplicates(ParseResult result, ExperimentKind kind, LotteryOptions? lottery, TrainingCommandSupport training, Option<int[]?>? replicates)
     {
         if (kind.ReplicateFlags == ReplicateFlags.InRecord) return [];
         if (lottery is not null) return lottery.ReadReplicates(result);
-        if (replicates is not null && result.GetValue(replicates) is { } count)
-            return count >= 1 ? Enumerable.Range(1, count).ToArray() : throw new HparamException("--replicates", $"must be at least 1, got {count}.");
+        if (replicates is not null && result.GetValue(replicates) is { Length: > 0 } listed) return listed; // not given: an empty array
         return [result.GetValue(training.Run.Replicate)];
     }
 }

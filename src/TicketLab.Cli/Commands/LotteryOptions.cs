@@ -9,7 +9,7 @@ namespace TicketLab.Cli.Commands;
 /// <summary>Options that identify a lottery run: the training recipe plus pruning and rewinding.</summary>
 internal sealed class LotteryOptions
 {
-    /// <param name="manyReplicates">Whether the command also takes <c>--replicates N</c> (1..N).</param>
+    /// <param name="manyReplicates">Whether the command also takes <c>--replicates</c> (1..N, or a list).</param>
     public LotteryOptions(PresetDefaults defaults, bool manyReplicates = true)
     {
         this.manyReplicates = manyReplicates;
@@ -21,7 +21,7 @@ internal sealed class LotteryOptions
     public TrainingCommandSupport Training { get; }
     public HparamOptions<PruningHparams> Pruning { get; }
     public HparamOptions<LotteryHparams> Lottery { get; }
-    public Option<int?> Replicates { get; } = new("--replicates") { Description = "Run replicates 1..N (instead of the single --replicate)" };
+    public Option<int[]?> Replicates { get; } = ReplicateSets.Option();
 
     private readonly bool manyReplicates;
 
@@ -50,7 +50,5 @@ internal sealed class LotteryOptions
     }
 
     public IReadOnlyList<int> ReadReplicates(ParseResult result) =>
-        manyReplicates && result.GetValue(Replicates) is { } count
-            ? count >= 1 ? Enumerable.Range(1, count).ToArray() : throw new HparamException("--replicates", $"must be at least 1, got {count}.")
-            : [result.GetValue(Training.Run.Replicate)];
+        manyReplicates && result.GetValue(Replicates) is { Length: > 0 } replicates ? replicates : [result.GetValue(Training.Run.Replicate)];
 }

@@ -258,9 +258,9 @@ internal static class StudyCommand
     private static Command Unit(CliEnvironment environment)
     {
         var shared = new Shared();
-        var unit = new Option<string>("--unit") { Description = "The unit's id, as `study status` lists it", Required = true };
+        var unit = new Option<string[]>("--unit") { Description = "The unit's id, as `study status` lists it; repeated: units that train together (a Slurm job of a group)", Required = true };
         var threads = shared.Threads("for the unit");
-        var command = new Command("unit", "Run one unit of a study in this process (what Slurm jobs call).");
+        var command = new Command("unit", "Run one unit of a study in this process, or a group of units that train together (what Slurm jobs call).");
         shared.AddTo(command);
         command.Options.Add(unit);
         command.Options.Add(threads);
@@ -268,7 +268,16 @@ internal static class StudyCommand
         {
             var plan = shared.Plan(result);
             var store = shared.Store(result);
-            return UnitRunner.Run(plan.Unit(result.GetValue(unit)!), shared.Settings(result, store, plan, threads), environment, plan, store);
+            var settings = shared.Settings(result, store, plan, threads);
+            var units = result.GetValue(unit)!.Select(plan.Unit).ToArray();
+            if (units.Length == 1) return UnitRunner.Run(units[0], settings, environment, plan, store);
+            var together = UnitRunner.RunTogether(units, settings, environment, plan, store);
+            var codes = units.Select(u => together.TryGetValue(u.Id, out int code) ? code
+                : environment.Cancellation.IsCancellationRequested ? environment.InterruptExitCode()
+                : UnitRunner.Run(u, settings, environment, plan, store)).ToArray();
+            // A group's job succeeds when one of its units did, so that Slurm starts what those need next;
+            // a unit that failed has its own dependents refused (they find it failed) and recorded waiting.
+            return codes.Any(c => c == 0) ? 0 : codes.First(c => c != 0);
         }));
         return command;
     }

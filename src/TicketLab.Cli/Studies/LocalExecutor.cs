@@ -24,6 +24,7 @@ public sealed class LocalExecutor(string studyFile, StudyPlan plan, UnitSettings
         int failed = 0;
         bool interrupted = false;
         var waitingOn = plan.Units.ToDictionary(u => u.Id, u => plan.Dependents(u.Id).Count);
+        var groups = new UnitGroups(plan);
         using var stop = environment.Cancellation.Register(() =>
         {
             // Each running unit saves a checkpoint and stops, as after SIGTERM; the next run resumes it.
@@ -39,15 +40,18 @@ public sealed class LocalExecutor(string studyFile, StudyPlan plan, UnitSettings
                     // Units that more work waits on go first (a lottery's next level before its analyses).
                     foreach (var unit in plan.Units.Where(u => status.IsReady(u) && !triedThisPass.Contains(u.Id)).OrderByDescending(u => waitingOn[u.Id]))
                     {
-                        var worker = pool.FirstOrDefault(w => w.Unit is null);
+                        var worker = pool.FirstOrDefault(w => w.Units is null);
                         if (worker is null && pool.Count >= workers) break;
+                        if (triedThisPass.Contains(unit.Id)) continue; // went with its group
+                        // The unit's group members that are ready too train with it (normally all: they wait on the same group before).
+                        var units = groups.Of(unit).Where(u => u.Id == unit.Id || (status.IsReady(u) && !triedThisPass.Contains(u.Id))).ToArray();
                         if (worker is null) lock (pool) pool.Add(worker = WorkerProcess.Start(UnitWorker.CommandLine(studyFile, settings)));
-                        triedThisPass.Add(unit.Id);
-                        worker.Assign(unit);
-                        environment.Stderr.WriteLine($"start   {unit.Id}");
+                        foreach (var member in units) triedThisPass.Add(member.Id);
+                        worker.Assign(units);
+                        environment.Stderr.WriteLine(units.Length == 1 ? $"start   {unit.Id}" : $"start   {string.Join(", ", units.Select(u => u.Id))} (together)");
                     }
                 }
-                var busy = pool.Where(w => w.Unit is not null).ToArray();
+                var busy = pool.Where(w => w.Units is not null).ToArray();
                 if (busy.Length == 0)
                 {
                     // Units another process runs (a second `study run`, a Slurm job) may still unblock others: wait for them.
@@ -59,19 +63,22 @@ public sealed class LocalExecutor(string studyFile, StudyPlan plan, UnitSettings
                 Task.WaitAny(busy.Select(w => w.Reply!).ToArray());
                 foreach (var worker in busy.Where(w => w.Reply!.IsCompleted))
                 {
-                    var (unit, code, seconds) = worker.Collect(out bool died);
+                    var (results, seconds) = worker.Collect(out bool died);
                     if (died) lock (pool) pool.Remove(worker);
-                    if (code != 0) RecordEnd(new UnitRecord(folder, unit), worker, code, died);
-                    string outcome = code switch
+                    foreach (var (unit, code, answered) in results)
                     {
-                        0 => "done",
-                        UnitRecord.DivergedExitCode => "diverged",
-                        Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated => "stopped (resumes on the next run)",
-                        _ => $"failed (exit code {code}{(died ? ", its worker died" : "")}; log: {new UnitRecord(folder, unit).LogPath})",
-                    };
-                    if (code is not (0 or UnitRecord.DivergedExitCode or Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated)) failed++;
-                    if (code is Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated) interrupted = true;
-                    environment.Stderr.WriteLine($"{(code == 0 ? "done   " : "end    ")} {unit.Id}: {outcome}, {seconds:F0} s");
+                        if (code != 0) RecordEnd(new UnitRecord(folder, unit), worker, code, !answered);
+                        string outcome = code switch
+                        {
+                            0 => "done",
+                            UnitRecord.DivergedExitCode => "diverged",
+                            Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated => "stopped (resumes on the next run)",
+                            _ => $"failed (exit code {code}{(answered ? "" : ", its worker died")}; log: {new UnitRecord(folder, unit).LogPath})",
+                        };
+                        if (code is not (0 or UnitRecord.DivergedExitCode or Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated)) failed++;
+                        if (code is Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated) interrupted = true;
+                        environment.Stderr.WriteLine($"{(code == 0 ? "done   " : "end    ")} {unit.Id}: {outcome}, {seconds:F0} s");
+                    }
                 }
             }
         }

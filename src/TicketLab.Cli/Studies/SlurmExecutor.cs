@@ -13,8 +13,9 @@ public sealed class SlurmException(string message) : Exception(message);
 public sealed record SubmittedJob(string JobId, StudyUnit Unit, IReadOnlyList<string> After);
 
 /// <summary>
-/// Submits a study's unfinished units to Slurm, one job per unit. Each job waits (<c>afterok</c>) for
-/// the jobs of exactly the units its unit needs, and is cancelled by Slurm when one of those ends
+/// Submits a study's unfinished units to Slurm, one job per unit, or per group of units that train
+/// together (<see cref="UnitGroups"/>, as local workers run them: the same weights either way). Each
+/// job waits (<c>afterok</c>) for the jobs of exactly the units its units need, and is cancelled by Slurm when one of those ends
 /// without success (<c>--kill-on-invalid-dep</c>), so a cancelled or failed unit stops only what needs
 /// it. (Job arrays were used before: a dependency names a whole array, so one cancelled task cancelled
 /// every unit of the next layer.) Each job runs <c>ticketlab study unit</c> against the store, which
@@ -33,16 +34,30 @@ public sealed class SlurmExecutor(string studyFile, StudyPlan plan, UnitSettings
         string script = Path.Combine(folder, "unit.sh");
         File.WriteAllText(script, Script());
         var jobs = new Dictionary<string, SubmittedJob>();
-        foreach (var unit in pending) // plan order puts every unit after what it needs
+        var groups = new UnitGroups(plan);
+        var pendingIds = pending.Select(u => u.Id).ToHashSet();
+        // By depth, so that a group's members all come after everything any of them needs.
+        foreach (var unit in pending.OrderBy(u => Depth(u)))
         {
+            if (jobs.ContainsKey(unit.Id)) continue; // went with its group
+            var units = groups.Of(unit).Where(u => u.Id == unit.Id || (pendingIds.Contains(u.Id) && !jobs.ContainsKey(u.Id))).ToArray();
             // A dependency not submitted now is done, or running elsewhere (the unit's runner waits for it).
-            var after = unit.DependsOn.Where(jobs.ContainsKey).Select(d => jobs[d].JobId).ToArray();
-            string jobId = Sbatch(script, unit, after, folder);
-            jobs[unit.Id] = new SubmittedJob(jobId, unit, after);
-            environment.Stderr.WriteLine($"submitted job {jobId}: {unit.Id}{(after.Length > 0 ? $", after {string.Join(", ", after)}" : "")}");
+            var after = units.SelectMany(u => u.DependsOn).Where(jobs.ContainsKey).Select(d => jobs[d].JobId).Distinct().ToArray();
+            string jobId = Sbatch(script, units, after, folder);
+            foreach (var member in units) jobs[member.Id] = new SubmittedJob(jobId, member, after);
+            environment.Stderr.WriteLine($"submitted job {jobId}: {string.Join(", ", units.Select(u => u.Id))}{(units.Length > 1 ? " (together)" : "")}{(after.Length > 0 ? $", after {string.Join(", ", after)}" : "")}");
         }
         File.WriteAllLines(Path.Combine(folder, "jobs.tsv"), jobs.Values.Select(j => $"{j.JobId}\t{j.Unit.Id}\t{string.Join(':', j.After)}"));
         return [.. jobs.Values];
+    }
+
+    private readonly Dictionary<string, int> depths = [];
+
+    /// <summary>How many units lie before the unit on its longest chain of dependencies.</summary>
+    private int Depth(StudyUnit unit)
+    {
+        if (depths.TryGetValue(unit.Id, out int known)) return known;
+        return depths[unit.Id] = unit.DependsOn.Select(d => Depth(plan.ById[d]) + 1).DefaultIfEmpty(0).Max();
     }
 
     /// <summary>The job script: runs the unit named by its argument.</summary>
@@ -57,22 +72,25 @@ public sealed class SlurmExecutor(string studyFile, StudyPlan plan, UnitSettings
         if (resources.Partition is { } partition) text.AppendLine($"#SBATCH --partition={partition}");
         if (resources.Account is { } account) text.AppendLine($"#SBATCH --account={account}");
         foreach (var line in resources.ExtraSbatchLines) text.AppendLine(line.StartsWith("#SBATCH", StringComparison.Ordinal) ? line : $"#SBATCH {line}");
-        text.AppendLine("# One unit per job, named by the job's argument; `ticketlab study unit` skips a finished unit and resumes an interrupted one.");
-        text.AppendLine("# Threads are the study's, whatever the CPUs of the job: weights depend on them.");
+        text.AppendLine("# One unit per job, or a group that trains together, named by the job's arguments; `ticketlab study unit`");
+        text.AppendLine("# skips a finished unit and resumes an interrupted one. Threads are the study's, whatever the CPUs of the job:");
+        text.AppendLine("# weights depend on them.");
+        text.AppendLine("units=(); for unit in \"$@\"; do units+=(--unit \"$unit\"); done");
         var command = UnitRunner.CommandLine(studyFile, plan.Units[0], settings).ToList();
-        int unitIndex = command.IndexOf("--unit") + 1;
-        text.AppendLine("exec " + string.Join(' ', command.Select((arg, i) => i == unitIndex ? "\"$1\"" : Quote(arg))));
+        int unitIndex = command.IndexOf("--unit");
+        command.RemoveRange(unitIndex, 2);
+        text.AppendLine("exec " + string.Join(' ', command.Select(Quote)) + " \"${units[@]}\"");
         return text.ToString();
     }
 
     private static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
 
-    private string Sbatch(string script, StudyUnit unit, IReadOnlyList<string> after, string folder)
+    private string Sbatch(string script, IReadOnlyList<StudyUnit> units, IReadOnlyList<string> after, string folder)
     {
         var args = new List<string>
         {
-            "--parsable", $"--job-name=ticketlab-{plan.Study.Name}:{unit.Id}",
-            $"--output={folder}/{unit.Id.Replace('/', '_')}_%j.out",
+            "--parsable", $"--job-name=ticketlab-{plan.Study.Name}:{units[0].Id}{(units.Count > 1 ? $"+{units.Count - 1}" : "")}",
+            $"--output={folder}/{units[0].Id.Replace('/', '_')}_%j.out",
         };
         if (after.Count > 0)
         {
@@ -80,7 +98,7 @@ public sealed class SlurmExecutor(string studyFile, StudyPlan plan, UnitSettings
             args.Add("--kill-on-invalid-dep=yes"); // a failed or cancelled unit cancels what needs it, instead of leaving it pending forever
         }
         args.Add(script);
-        args.Add(unit.Id);
+        args.AddRange(units.Select(u => u.Id));
         string output = RunSlurm("sbatch", args);
         return output.Trim().Split(';')[0];
     }

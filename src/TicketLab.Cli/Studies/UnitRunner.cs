@@ -61,10 +61,65 @@ public static class UnitRunner
         }
         record.Write(attempt);
         environment.Stderr.WriteLine($"{unit.Id}: ticketlab {string.Join(' ', unit.Args)}");
-        int code = CliApp.Run([.. unit.Args, .. settings.Args(), "--quiet"], environment with { NameOnly = null, WaitForLocks = true });
+        int code = CliApp.Run([.. unit.Args, .. settings.Args(), .. NetworksArgs(unit, plan), "--quiet"], environment with { NameOnly = null, WaitForLocks = true });
         record.Write(attempt with { Ended = DateTimeOffset.UtcNow, ExitCode = code });
         return code;
     }
+
+    /// <summary>
+    /// Runs units of one group (<see cref="UnitGroups"/>) as one command, their networks trained
+    /// together, each unit under its own lock and record. Returns the exit code of each unit it
+    /// settled; the others run alone after it (<see cref="Run"/>): units whose dependencies are not
+    /// done or whose thread count is refused (they say why), all of them when fewer than two could
+    /// take part, and all of them when the group's command failed, so that each gets its own outcome
+    /// (an alone run reuses every run the group finished, and repeats a divergence at once).
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> RunTogether(IReadOnlyList<StudyUnit> units, UnitSettings settings, CliEnvironment environment, StudyPlan plan, ExperimentStore store)
+    {
+        store.EnsureWritable();
+        var codes = new Dictionary<string, int>();
+        var locks = new List<RunLock>();
+        var folder = new ExperimentStoreFolder(store);
+        try
+        {
+            var status = StudyStatus.Read(plan, store);
+            var taking = new List<UnitRecord>();
+            foreach (var unit in units.Where(u => u.DependsOn.All(d => status.States[d] == UnitState.Done)))
+            {
+                var record = new UnitRecord(folder, unit);
+                Directory.CreateDirectory(record.Folder);
+                var unitLock = RunLock.AcquireWaiting(record.Folder, environment.Cancellation, holder => environment.Stderr.WriteLine($"{unit.Id}: waiting: {holder}."));
+                if (unitLock is null) return units.ToDictionary(u => u.Id, _ => environment.InterruptExitCode());
+                locks.Add(unitLock);
+                if (record.RecordedState is UnitState.Done or UnitState.Diverged) continue; // its alone run says so at once
+                if (OtherThreadCount(record, plan, store, settings.Threads) is not null) continue;
+                taking.Add(record);
+            }
+            if (taking.Count < 2) return codes;
+            var together = taking.Select(r => r.Unit).ToArray();
+            var attempt = new UnitAttempt(Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow, null, null, SlurmJob(), settings.Threads);
+            foreach (var record in taking) record.Write(attempt);
+            var args = UnitGroups.CommandArgs(together);
+            environment.Stderr.WriteLine($"{string.Join(", ", together.Select(u => u.Id))}: together: ticketlab {string.Join(' ', args)}");
+            int code = CliApp.Run([.. args, .. settings.Args(), .. NetworksArgs(together[0], plan), "--quiet"], environment with { NameOnly = null, WaitForLocks = true });
+            foreach (var record in taking) record.Write(attempt with { Ended = DateTimeOffset.UtcNow, ExitCode = code });
+            if (code is 0 or Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated)
+                foreach (var unit in together) codes[unit.Id] = code;
+            else
+                environment.Stderr.WriteLine($"The group ended with exit code {code}: each of its units runs alone now, to give it its own outcome.");
+            return codes;
+        }
+        finally
+        {
+            foreach (var unitLock in locks) unitLock.Dispose();
+        }
+    }
+
+    /// <summary>The study's <c>networks_per_process</c>, for the commands that take it (a branch's networks, compare's controls, instability's copies).</summary>
+    private static IEnumerable<string> NetworksArgs(StudyUnit unit, StudyPlan plan) =>
+        CliApp.Accepts(unit.Command, "networks-per-process")
+            ? ["--networks-per-process", plan.Study.NetworksPerProcess.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+            : [];
 
     /// <summary>Why the unit may not run with <paramref name="threads"/>: it started with another count, or a unit it builds on ran with one.</summary>
     private static string? OtherThreadCount(UnitRecord record, StudyPlan plan, ExperimentStore store, int threads)

@@ -5,8 +5,8 @@ using TicketLab.Studies;
 namespace TicketLab.Cli.Studies;
 
 /// <summary>
-/// A long-lived worker (<c>ticketlab study worker</c>): reads unit ids on standard input, one a
-/// line, runs each as <c>study unit</c> would (its lock, its record, its log) and answers each with
+/// A long-lived worker (<c>ticketlab study worker</c>): reads unit ids on standard input, one unit
+/// a line or a group that trains together as one line of tab-separated ids, runs each as <c>study unit</c> would (its lock, its record, its log) and answers each with
 /// one line on standard output, <c>end TAB id TAB exit-code</c>. What the process loads (the dataset)
 /// stays loaded from unit to unit, so a study pays the start-up once per worker instead of once per
 /// unit. While a unit runs, descriptors 1 and 2 point at its log, so native libraries' output lands
@@ -28,9 +28,14 @@ public static class UnitWorker
             try { next.Wait(environment.Cancellation); }
             catch (OperationCanceledException) { break; }
             if (next.Result is not { } line) break;
-            string id = line.Trim();
-            int code = RunLogged(id, plan, settings, store, environment);
-            answers.WriteLine($"{Answer}\t{id}\t{code}");
+            string[] ids = line.Split('\t', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var codes = ids.Length > 1 ? RunTogetherLogged(ids, plan, settings, store, environment) : new Dictionary<string, int>();
+            foreach (var id in ids)
+            {
+                // A unit the group did not settle runs alone (it says why in its log).
+                if (!codes.TryGetValue(id, out int code)) code = environment.Cancellation.IsCancellationRequested ? environment.InterruptExitCode() : RunLogged(id, plan, settings, store, environment);
+                answers.WriteLine($"{Answer}\t{id}\t{code}");
+            }
         }
         return environment.Cancellation.IsCancellationRequested ? environment.InterruptExitCode() : 0;
     }
@@ -53,6 +58,45 @@ public static class UnitWorker
         try
         {
             return CommandErrors.Guard(unitEnvironment, () => UnitRunner.Run(unit, settings, unitEnvironment, plan, store));
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+
+    /// <summary>
+    /// Runs a group of units together (<see cref="UnitRunner.RunTogether"/>). Its output goes to the
+    /// first unit's log; each other unit's log says where to look.
+    /// </summary>
+    private static Dictionary<string, int> RunTogetherLogged(string[] ids, StudyPlan plan, UnitSettings settings, ExperimentStore store, CliEnvironment environment)
+    {
+        if (ids.FirstOrDefault(id => !plan.ById.ContainsKey(id)) is { } unknown)
+        {
+            environment.Stderr.WriteLine($"error: {plan.Study.SourcePath}: the study has no unit '{unknown}'.");
+            return ids.ToDictionary(id => id, _ => CommandErrors.UsageError);
+        }
+        var units = ids.Select(id => plan.ById[id]).ToArray();
+        var records = units.Select(u => new UnitRecord(new ExperimentStoreFolder(store), u)).ToArray();
+        foreach (var record in records) Directory.CreateDirectory(record.Folder);
+        foreach (var record in records.Skip(1))
+            File.AppendAllText(record.LogPath, $"==== {DateTimeOffset.UtcNow:O} {record.Unit.Id} (worker pid {Environment.ProcessId}): trains together with {string.Join(", ", ids.Where(id => id != record.Unit.Id))}; the group's output is in {records[0].LogPath}{Environment.NewLine}");
+        using var log = StandardStreams.AppendTo(records[0].LogPath);
+        log.Writer.WriteLine($"==== {DateTimeOffset.UtcNow:O} {string.Join(", ", ids)}, together (worker pid {Environment.ProcessId})");
+        var unitEnvironment = environment with { Stdout = log.Writer, Stderr = log.Writer, Interactive = false };
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        Console.SetOut(log.Writer);
+        Console.SetError(log.Writer);
+        try
+        {
+            var codes = new Dictionary<string, int>();
+            int guarded = CommandErrors.Guard(unitEnvironment, () =>
+            {
+                codes = new Dictionary<string, int>(UnitRunner.RunTogether(units, settings, unitEnvironment, plan, store));
+                return 0;
+            });
+            return guarded == 0 ? codes : []; // a fault outside the command (the store): each unit meets it alone, in its own log
         }
         finally
         {

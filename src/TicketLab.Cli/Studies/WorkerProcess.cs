@@ -6,7 +6,7 @@ namespace TicketLab.Cli.Studies;
 
 /// <summary>
 /// One <c>ticketlab study worker</c> process, seen from the executor: the unit it runs (null when
-/// idle), and the answer it will give (its exit code for the unit, or its death).
+/// idle), and the answers it will give (an exit code for each unit, or its death).
 /// </summary>
 internal sealed class WorkerProcess : IDisposable
 {
@@ -15,10 +15,11 @@ internal sealed class WorkerProcess : IDisposable
 
     private WorkerProcess(Process process) => this.process = process;
 
-    public StudyUnit? Unit { get; private set; }
+    /// <summary>The units it runs now, one or a group that trains together (<see cref="UnitGroups"/>); null when idle.</summary>
+    public IReadOnlyList<StudyUnit>? Units { get; private set; }
     public DateTimeOffset AssignedAt { get; private set; }
-    /// <summary>Completes with the answer line, or null when the worker ended first.</summary>
-    public Task<string?>? Reply { get; private set; }
+    /// <summary>Completes with the answer line of each unit, as far as the worker gave them before it ended.</summary>
+    public Task<IReadOnlyDictionary<string, int>>? Reply { get; private set; }
     public int Pid => process.Id;
 
     public static WorkerProcess Start(IReadOnlyList<string> commandLine)
@@ -30,39 +31,49 @@ internal sealed class WorkerProcess : IDisposable
         return new WorkerProcess(process);
     }
 
-    public void Assign(StudyUnit unit)
+    /// <summary>Hands the worker one unit, or a group to train together: their ids on one line, tab-separated.</summary>
+    public void Assign(IReadOnlyList<StudyUnit> units)
     {
-        Unit = unit;
+        Units = units;
         AssignedAt = DateTimeOffset.UtcNow;
         clock.Restart();
-        Reply = ReadAnswer();
+        Reply = ReadAnswers(units.Count);
         try
         {
-            process.StandardInput.WriteLine(unit.Id);
+            process.StandardInput.WriteLine(string.Join('\t', units.Select(u => u.Id)));
             process.StandardInput.Flush();
         }
         catch (IOException) { } // the worker is gone: its reply reads as a death
     }
 
-    private async Task<string?> ReadAnswer()
+    private async Task<IReadOnlyDictionary<string, int>> ReadAnswers(int count)
     {
-        while (await process.StandardOutput.ReadLineAsync() is { } line)
-            if (line.StartsWith(UnitWorker.Answer + "\t", StringComparison.Ordinal)) return line;
-        return null;
+        var codes = new Dictionary<string, int>();
+        while (codes.Count < count && await process.StandardOutput.ReadLineAsync() is { } line)
+            if (line.Split('\t') is [UnitWorker.Answer, var id, var code])
+                codes[id] = int.Parse(code, CultureInfo.InvariantCulture);
+        return codes;
     }
 
-    /// <summary>The unit the worker answered for, its exit code and seconds; <paramref name="died"/> when the worker ended instead.</summary>
-    public (StudyUnit Unit, int Code, double Seconds) Collect(out bool died)
+    /// <summary>
+    /// Each unit the worker ran with its exit code, and the seconds it took; <paramref name="died"/>
+    /// when the worker ended before answering for every unit (those get its exit code).
+    /// </summary>
+    public (IReadOnlyList<(StudyUnit Unit, int Code, bool Answered)> Results, double Seconds) Collect(out bool died)
     {
-        var unit = Unit!;
-        string? answer = Reply!.Result;
-        Unit = null;
+        var units = Units!;
+        var answers = Reply!.Result;
+        Units = null;
         Reply = null;
-        died = answer is null;
-        if (answer is not null) return (unit, int.Parse(answer.Split('\t')[2], CultureInfo.InvariantCulture), clock.Elapsed.TotalSeconds);
-        process.WaitForExit();
-        // A worker that ended without a word still failed its unit, even with code 0.
-        return (unit, process.ExitCode == 0 ? Commands.CommandErrors.InternalError : process.ExitCode, clock.Elapsed.TotalSeconds);
+        died = answers.Count < units.Count;
+        int? deathCode = null;
+        if (died)
+        {
+            process.WaitForExit();
+            // A worker that ended without a word still failed its unit, even with code 0.
+            deathCode = process.ExitCode == 0 ? Commands.CommandErrors.InternalError : process.ExitCode;
+        }
+        return (units.Select(u => answers.TryGetValue(u.Id, out int code) ? (u, code, true) : (u, deathCode!.Value, false)).ToArray(), clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Asks the running unit to save a checkpoint and stop; an idle worker ends.</summary>

@@ -77,6 +77,13 @@ public sealed record Study
     /// </summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>
+    /// Networks trained together as one stacked model: the same level (or branch) of up to this many
+    /// replicates of a recipe runs as one unit group in one process. Fixed by the study, like the
+    /// threads, so the grouping (and so the float rounding) does not depend on the workers; 1: each alone.
+    /// </summary>
+    public int NetworksPerProcess { get; init; } = Training.StackedTraining.DefaultNetworks;
+
     /// <summary>The commands a study's <c>[[experiment]]</c> may name: every registered kind that has one.</summary>
     public static IReadOnlyList<string> Commands => ExperimentRegistry.All.Where(k => k.CommandDescription is not null).Select(k => k.CommandName).ToArray();
 
@@ -96,7 +103,7 @@ public sealed record Study
         return FromToml(root, full);
     }
 
-    private static readonly string[] TopKeys = ["name", "description", "threads", "flags", "sweep", "experiment", "slurm"];
+    private static readonly string[] TopKeys = ["name", "description", "threads", "networks_per_process", "flags", "sweep", "experiment", "slurm"];
     private static readonly string[] CommonExperimentKeys = ["command", "replicates", "flags"];
     private static readonly string[] SlurmKeys = ["cpus-per-task", "gpus", "mem", "time", "partition", "account", "sbatch"];
 
@@ -124,6 +131,7 @@ public sealed record Study
             Experiments = experiments,
             Slurm = root.TryGetValue("slurm", out var slurm) ? ReadSlurm(reader, reader.Table(slurm, "slurm")) : new SlurmResources(),
             Threads = root.TryGetValue("threads", out var t) ? reader.Integer(t, "threads", min: 1) : 1,
+            NetworksPerProcess = root.TryGetValue("networks_per_process", out var np) ? reader.Integer(np, "networks_per_process", min: 1) : Training.StackedTraining.DefaultNetworks,
         };
     }
 
@@ -228,9 +236,10 @@ public sealed record Study
             return new FlagSet(table.Select(p =>
             {
                 if (p.Key.StartsWith('-')) throw Error($"{key}.{p.Key}", "write flags without the leading dashes (train-subset, not --train-subset).");
-                if (p.Key is "root" or "replicate" or "replicates" or "levels" or "level" or "threads" or "json" or "quiet")
+                if (p.Key is "root" or "replicate" or "replicates" or "levels" or "level" or "threads" or "networks-per-process" or "json" or "quiet")
                     throw Error($"{key}.{p.Key}", p.Key is "root" ? "is set when the study runs (study run --root), not in the study file."
                         : p.Key is "threads" ? "is the study's own top-level key (threads = 2, before any table): every unit uses the same count."
+                        : p.Key is "networks-per-process" ? "is the study's own top-level key (networks_per_process = 8, before any table): it fixes which units train together."
                         : "is set by the study's structure (replicates, levels, instability); use those keys instead.");
                 string text = p.Value is bool b ? (b ? FlagValue.Present : "false") : Text(p.Value!, $"{key}.{p.Key}");
                 return KeyValuePair.Create(p.Key, text);

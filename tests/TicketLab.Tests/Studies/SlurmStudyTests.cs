@@ -127,7 +127,8 @@ public sealed class SlurmStudyTests : IDisposable
     public async Task A_cancelled_unit_stops_only_the_units_that_need_it__and_the_wait_exits_non_zero()
     {
         string study = temp.Combine("tiny.toml");
-        File.WriteAllText(study, StudyRunTests.TinyStudy.Replace("levels = 1", "levels = 2"));
+        // One job per unit (networks_per_process = 1): a grouped study's job holds the same level of several replicates.
+        File.WriteAllText(study, StudyRunTests.TinyStudy.Replace("levels = 1", "levels = 2").Replace("name = \"tiny\"", "name = \"tiny\"\nnetworks_per_process = 1"));
         string root = temp.Combine("slurm-store");
         var run = Task.Run(() => Cli("study", "run", study, "--root", root, "--data-dir", data, "--executor", "slurm", "--cpus-per-task", "1", "--wait"));
         // Cancelled as soon as it is queued: a unit's process takes seconds to start, so it cannot finish first.
@@ -148,6 +149,25 @@ public sealed class SlurmStudyTests : IDisposable
         // The dependents never ran: Slurm cancelled their jobs rather than leave them pending.
         Assert.All(dependents, d => Assert.Empty(new UnitRecord(new ExperimentStoreFolder(new Store.ExperimentStore(root)),
             StudyPlan.Expand(Study.Load(study), TicketLab.Cli.CliApp.Accepts).Unit(d)).Attempts));
+    }
+
+    [SlurmFact]
+    public void A_group_of_units_runs_as_one_job__with_the_weights_of_local_workers()
+    {
+        string study = temp.Combine("tiny.toml");
+        File.WriteAllText(study, StudyRunTests.TinyStudy);
+        string slurmRoot = temp.Combine("slurm-store"), localRoot = temp.Combine("local-store");
+        var (code, _, error) = Cli("study", "run", study, "--root", slurmRoot, "--data-dir", data, "--executor", "slurm", "--cpus-per-task", "1", "--wait");
+        Assert.True(code == 0, error);
+        Assert.Contains(": lottery/replicate_1/level_1, lottery/replicate_2/level_1 (together), after ", error);
+        var plan = StudyPlan.Expand(Study.Load(study), TicketLab.Cli.CliApp.Accepts);
+        UnitAttempt Attempt(string unit) => new UnitRecord(new ExperimentStoreFolder(new Store.ExperimentStore(slurmRoot)), plan.Unit(unit)).Attempts.Single();
+        Assert.Equal(Attempt("lottery/replicate_1/level_0").SlurmJob, Attempt("lottery/replicate_2/level_0").SlurmJob);
+        Assert.NotEqual(Attempt("train/replicate_1").SlurmJob, Attempt("train/replicate_2").SlurmJob);
+
+        var (local, _, localError) = Cli("study", "run", study, "--root", localRoot, "--data-dir", data, "--workers", "2");
+        Assert.True(local == 0, localError);
+        StudyRunTests.AssertSameResults(localRoot, slurmRoot);
     }
 
     /// <summary>The id of the queued job named <paramref name="name"/>, once it is queued.</summary>
