@@ -12,8 +12,10 @@ dotnet build src/TicketLab.Cli -c Release -v q -nologo >/dev/null
 cli=(dotnet src/TicketLab.Cli/bin/Release/net10.0/TicketLab.Cli.dll)
 study="$root/cancel.toml"
 mkdir -p "$root"
+# One job per unit (networks_per_process = 1): grouped, one job would hold level 0 of both replicates.
 cat > "$study" <<'TOML'
 name = "cancel"
+networks_per_process = 1
 [flags]
 model-name = "lenet_300_100"
 train-subset = 2000

@@ -81,8 +81,16 @@ public sealed record Study
     /// Networks trained together as one stacked model: the same level (or branch) of up to this many
     /// replicates of a recipe runs as one unit group in one process. Fixed by the study, like the
     /// threads, so the grouping (and so the float rounding) does not depend on the workers; 1: each alone.
+    /// By default 8 on a GPU (<c>device = "cuda"</c>), where a small network's step is all launch
+    /// overhead, and 1 on CPUs: there a unit has the study's one thread, and a stack of 8 LeNets at one
+    /// thread trains no faster than 8 lone runs (0.95 times, docs/performance.md) while it takes away
+    /// the other workers' share of the units.
     /// </summary>
-    public int NetworksPerProcess { get; init; } = Training.StackedTraining.DefaultNetworks;
+    public int NetworksPerProcess { get; init; } = 1;
+
+    /// <summary>The default of <see cref="NetworksPerProcess"/>: stacking where it pays, on a GPU.</summary>
+    private static int DefaultNetworksPerProcess(FlagSet flags, IEnumerable<ExperimentSpec> experiments) =>
+        flags["device"] == "cuda" || experiments.Any(e => e.Flags["device"] == "cuda") ? Training.StackedTraining.DefaultNetworks : 1;
 
     /// <summary>The commands a study's <c>[[experiment]]</c> may name: every registered kind that has one.</summary>
     public static IReadOnlyList<string> Commands => ExperimentRegistry.All.Where(k => k.CommandDescription is not null).Select(k => k.CommandName).ToArray();
@@ -121,17 +129,18 @@ public sealed record Study
                 ? values.Select(v => reader.Text(v!, $"sweep.{p.Key}")).ToArray()
                 : throw reader.Error($"sweep.{p.Key}", "must be a non-empty list of values, e.g. [0.1, 0.05].")))).ToArray()
             : [];
+        var flags = root.TryGetValue("flags", out var f) ? reader.Flags(f, "flags") : FlagSet.Empty;
         return new Study
         {
             Name = root.TryGetValue("name", out var n) ? reader.Text(n, "name") : Path.GetFileNameWithoutExtension(path),
             SourcePath = path,
             Description = root.TryGetValue("description", out var d) ? reader.Text(d, "description") : "",
-            Flags = root.TryGetValue("flags", out var f) ? reader.Flags(f, "flags") : FlagSet.Empty,
+            Flags = flags,
             Sweep = sweep,
             Experiments = experiments,
             Slurm = root.TryGetValue("slurm", out var slurm) ? ReadSlurm(reader, reader.Table(slurm, "slurm")) : new SlurmResources(),
             Threads = root.TryGetValue("threads", out var t) ? reader.Integer(t, "threads", min: 1) : 1,
-            NetworksPerProcess = root.TryGetValue("networks_per_process", out var np) ? reader.Integer(np, "networks_per_process", min: 1) : Training.StackedTraining.DefaultNetworks,
+            NetworksPerProcess = root.TryGetValue("networks_per_process", out var np) ? reader.Integer(np, "networks_per_process", min: 1) : DefaultNetworksPerProcess(flags, experiments),
         };
     }
 

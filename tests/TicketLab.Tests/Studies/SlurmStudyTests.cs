@@ -127,7 +127,7 @@ public sealed class SlurmStudyTests : IDisposable
     public async Task A_cancelled_unit_stops_only_the_units_that_need_it__and_the_wait_exits_non_zero()
     {
         string study = temp.Combine("tiny.toml");
-        // One job per unit (networks_per_process = 1): a grouped study's job holds the same level of several replicates.
+        // One job per unit (networks_per_process = 1, the default on CPUs): a grouped study's job holds the same level of several replicates.
         File.WriteAllText(study, StudyRunTests.TinyStudy.Replace("levels = 1", "levels = 2").Replace("name = \"tiny\"", "name = \"tiny\"\nnetworks_per_process = 1"));
         string root = temp.Combine("slurm-store");
         var run = Task.Run(() => Cli("study", "run", study, "--root", root, "--data-dir", data, "--executor", "slurm", "--cpus-per-task", "1", "--wait"));
@@ -155,7 +155,7 @@ public sealed class SlurmStudyTests : IDisposable
     public void A_group_of_units_runs_as_one_job__with_the_weights_of_local_workers()
     {
         string study = temp.Combine("tiny.toml");
-        File.WriteAllText(study, StudyRunTests.TinyStudy);
+        File.WriteAllText(study, StudyRunTests.TinyStudy.Replace("name = \"tiny\"", "name = \"tiny\"\nnetworks_per_process = 2"));
         string slurmRoot = temp.Combine("slurm-store"), localRoot = temp.Combine("local-store");
         var (code, _, error) = Cli("study", "run", study, "--root", slurmRoot, "--data-dir", data, "--executor", "slurm", "--cpus-per-task", "1", "--wait");
         Assert.True(code == 0, error);

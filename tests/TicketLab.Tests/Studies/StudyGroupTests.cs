@@ -63,10 +63,14 @@ public sealed class StudyGroupTests : IDisposable
         Assert.DoesNotContain("--replicate", args);
 
         // A model that does not stack, or networks_per_process = 1: every unit alone.
-        var resnet = Plan(Write("r.toml", Study(1, 3).Replace("lenet_20", "resnet_20")));
+        var resnet = Plan(Write("r.toml", Study(1, 3, top: "networks_per_process = 2").Replace("lenet_20", "resnet_20")));
         Assert.All(resnet.Units, u => Assert.Single(new UnitGroups(resnet).Of(u)));
         var alone = Plan(Write("a.toml", Study(1, 3, top: "networks_per_process = 1")));
         Assert.All(alone.Units, u => Assert.Single(new UnitGroups(alone).Of(u)));
+
+        // The default: alone on CPUs (a unit has one thread, where a stack does not pay), 8 on a GPU.
+        Assert.Equal(1, Plan(Write("cpu.toml", Study(1, 3))).Study.NetworksPerProcess);
+        Assert.Equal(8, Plan(Write("gpu.toml", Study(1, 3).Replace("batch-size = 32", "batch-size = 32\ndevice = \"cuda\""))).Study.NetworksPerProcess);
     }
 
     [Fact]
@@ -102,7 +106,7 @@ public sealed class StudyGroupTests : IDisposable
     {
         string root = temp.Combine("store");
         // Level 0 of both replicates, then a byte of replicate 2's trained level-0 weights flips.
-        string levelZero = Write("zero.toml", Study(levels: 0, replicates: 2));
+        string levelZero = Write("zero.toml", Study(levels: 0, replicates: 2, top: "networks_per_process = 2"));
         var (code0, _, error0) = StudyRunTests.Cli("study", "run", levelZero, "--root", root, "--data-dir", data);
         Assert.True(code0 == 0, error0);
         string weights = Directory.EnumerateFiles(root, "model_final.bin", SearchOption.AllDirectories)
@@ -111,7 +115,7 @@ public sealed class StudyGroupTests : IDisposable
         bytes[^100] ^= 0x40;
         File.WriteAllBytes(weights, bytes);
 
-        string study = Write("one.toml", Study(levels: 1, replicates: 2));
+        string study = Write("one.toml", Study(levels: 1, replicates: 2, top: "networks_per_process = 2"));
         var (code, _, error) = StudyRunTests.Cli("study", "run", study, "--root", root, "--data-dir", data);
         Assert.Equal(CommandErrors.UnitsFailed, code);
         Assert.Equal(UnitState.Done, Record(study, root, "lottery/replicate_1/level_1").State);
