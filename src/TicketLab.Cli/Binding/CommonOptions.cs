@@ -65,18 +65,21 @@ public sealed class RunOptionsBinding
 internal static class Counts
 {
     public static Func<System.CommandLine.Parsing.ArgumentResult, int?> Parse(string flag) => result =>
+        One(string.Join(" ", result.Tokens.Select(t => t.Value)), flag, result.AddError);
+
+    /// <summary>One count, or null after reporting what is wrong with it.</summary>
+    public static int? One(string text, string flag, Action<string> error, string hint = "")
     {
-        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(" ", result.Tokens.Select(t => t.Value));
         if (!long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long value))
-            result.AddError($"{flag}: '{text}' is not a whole number.");
+            error($"{flag}: '{text}' is not a whole number{hint}.");
         else if (value < 1)
-            result.AddError($"{flag}: must be at least 1, got {value}.");
+            error($"{flag}: must be at least 1, got {value}.");
         else if (value > int.MaxValue)
-            result.AddError($"{flag}: {value} is too large (at most {int.MaxValue}).");
+            error($"{flag}: {value} is too large (at most {int.MaxValue}).");
         else
             return (int)value;
         return null;
-    };
+    }
 }
 
 /// <summary>
@@ -98,20 +101,13 @@ internal static class ReplicateSets
         var values = new List<int>();
         foreach (var part in parts)
         {
-            if (!long.TryParse(part, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long value))
-                result.AddError($"{Flag}: '{part}' is not a whole number (give N for 1..N, or a list such as 3,5,8).");
-            else if (value < 1)
-                result.AddError($"{Flag}: must be at least 1, got {value}.");
-            else if (value > int.MaxValue)
-                result.AddError($"{Flag}: {value} is too large (at most {int.MaxValue}).");
-            else if (values.Contains((int)value))
-                result.AddError($"{Flag}: replicate {value} is listed twice.");
-            else
+            if (Counts.One(part, Flag, result.AddError, " (give N for 1..N, or a list such as 3,5,8)") is not { } value) return null;
+            if (values.Contains(value))
             {
-                values.Add((int)value);
-                continue;
+                result.AddError($"{Flag}: replicate {value} is listed twice.");
+                return null;
             }
-            return null;
+            values.Add(value);
         }
         return parts.Length == 1 ? Enumerable.Range(1, values[0]).ToArray() : [.. values];
     }
