@@ -335,4 +335,25 @@ public sealed class IntegrityTests : IDisposable
         Assert.False(StoreNotices.Once(key, "second"));
         Assert.True(StoreNotices.Once(key + "-other", "third"));
     }
+
+    [Fact]
+    public void Report_and_export_signalled_while_they_work__finish_their_output_and_exit_with_the_signals_code()
+    {
+        var (code, _, error) = Run(["lottery", .. Recipe("1ep"), "--levels", "1"]);
+        Assert.True(code == 0, error);
+        string run = Path.GetFileName(Directory.EnumerateDirectories(store, "lottery_*").Single());
+        foreach (var command in new[] { new[] { "report", run, "--root", store }, ["export", run, "--level", "1", "--root", store, "--out", temp.Combine("exported")] })
+        {
+            // The signal has come (Ctrl-C) by the time the command looks: it does not stop half-way, and says so in its code.
+            using var stop = new CancellationTokenSource();
+            stop.Cancel();
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            int signalled = CliApp.Run(command, CliEnvironment.ForTests(stdout, stderr, stop.Token));
+            Assert.Equal(CommandErrors.Interrupted, signalled);
+            Assert.Contains("Interrupted after the command finished its work; its output is complete.", stderr.ToString());
+        }
+        Assert.True(File.Exists(Path.Combine(store, run, "report", "index.html")));
+        Assert.True(File.Exists(Path.Combine(temp.Combine("exported"), "mask.pth")));
+    }
 }
