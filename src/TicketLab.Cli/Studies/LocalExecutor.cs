@@ -67,16 +67,18 @@ public sealed class LocalExecutor(string studyFile, StudyPlan plan, UnitSettings
                     if (died) lock (pool) pool.Remove(worker);
                     foreach (var (unit, code, answered) in results)
                     {
-                        if (code != 0) RecordEnd(new UnitRecord(folder, unit), worker, code, !answered);
+                        var record = new UnitRecord(folder, unit);
+                        if (code != 0) RecordEnd(record, worker, code, !answered);
+                        bool stopped = code is Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated;
                         string outcome = code switch
                         {
                             0 => "done",
                             UnitRecord.DivergedExitCode => "diverged",
-                            Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated => "stopped (resumes on the next run)",
-                            _ => $"failed (exit code {code}{(answered ? "" : ", its worker died")}; log: {new UnitRecord(folder, unit).LogPath})",
+                            _ when stopped => "stopped (resumes on the next run)",
+                            _ => $"failed (exit code {code}{(answered ? "" : ", its worker died")}; log: {record.LogPath})",
                         };
-                        if (code is not (0 or UnitRecord.DivergedExitCode or Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated)) failed++;
-                        if (code is Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated) interrupted = true;
+                        if (code is not (0 or UnitRecord.DivergedExitCode) && !stopped) failed++;
+                        interrupted |= stopped;
                         environment.Stderr.WriteLine($"{(code == 0 ? "done   " : "end    ")} {unit.Id}: {outcome}, {seconds:F0} s");
                     }
                 }

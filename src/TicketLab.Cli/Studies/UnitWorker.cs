@@ -6,8 +6,8 @@ namespace TicketLab.Cli.Studies;
 
 /// <summary>
 /// A long-lived worker (<c>ticketlab study worker</c>): reads unit ids on standard input, one unit
-/// a line or a group that trains together as one line of tab-separated ids, runs each as <c>study unit</c> would (its lock, its record, its log) and answers each with
-/// one line on standard output, <c>end TAB id TAB exit-code</c>. What the process loads (the dataset)
+/// a line or a group that trains together as one line of tab-separated ids, runs each as
+/// <c>study unit</c> would (its lock, its record, its log) and answers each with one line on standard output, <c>end TAB id TAB exit-code</c>. What the process loads (the dataset)
 /// stays loaded from unit to unit, so a study pays the start-up once per worker instead of once per
 /// unit. While a unit runs, descriptors 1 and 2 point at its log, so native libraries' output lands
 /// there too. A unit that fails answers its code and the worker takes the next; Ctrl-C or SIGTERM
@@ -49,21 +49,8 @@ public static class UnitWorker
         }
         var record = new UnitRecord(new ExperimentStoreFolder(store), unit);
         Directory.CreateDirectory(record.Folder);
-        using var log = StandardStreams.AppendTo(record.LogPath);
-        log.Writer.WriteLine($"==== {DateTimeOffset.UtcNow:O} {unit.Id} (worker pid {Environment.ProcessId})");
-        var unitEnvironment = environment with { Stdout = log.Writer, Stderr = log.Writer, Interactive = false };
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        Console.SetOut(log.Writer); // anything written to the console directly belongs to the unit too
-        Console.SetError(log.Writer);
-        try
-        {
-            return CommandErrors.Guard(unitEnvironment, () => UnitRunner.Run(unit, settings, unitEnvironment, plan, store));
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
+        return InLog(record.LogPath, $"{unit.Id} (worker pid {Environment.ProcessId})", environment,
+            unitEnvironment => UnitRunner.Run(unit, settings, unitEnvironment, plan, store));
     }
 
     /// <summary>
@@ -82,21 +69,31 @@ public static class UnitWorker
         foreach (var record in records) Directory.CreateDirectory(record.Folder);
         foreach (var record in records.Skip(1))
             File.AppendAllText(record.LogPath, $"==== {DateTimeOffset.UtcNow:O} {record.Unit.Id} (worker pid {Environment.ProcessId}): trains together with {string.Join(", ", ids.Where(id => id != record.Unit.Id))}; the group's output is in {records[0].LogPath}{Environment.NewLine}");
-        using var log = StandardStreams.AppendTo(records[0].LogPath);
-        log.Writer.WriteLine($"==== {DateTimeOffset.UtcNow:O} {string.Join(", ", ids)}, together (worker pid {Environment.ProcessId})");
+        var codes = new Dictionary<string, int>();
+        int guarded = InLog(records[0].LogPath, $"{string.Join(", ", ids)}, together (worker pid {Environment.ProcessId})", environment, unitEnvironment =>
+        {
+            codes = new Dictionary<string, int>(UnitRunner.RunTogether(units, settings, unitEnvironment, plan, store));
+            return 0;
+        });
+        return guarded == 0 ? codes : []; // a fault outside the command (the store): each unit meets it alone, in its own log
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> with everything it prints going to the end of <paramref name="logPath"/>
+    /// (descriptors 1 and 2 and the console, so native libraries' output too), after a header line; its
+    /// faults become exit codes there, as in a command.
+    /// </summary>
+    private static int InLog(string logPath, string header, CliEnvironment environment, Func<CliEnvironment, int> run)
+    {
+        using var log = StandardStreams.AppendTo(logPath);
+        log.Writer.WriteLine($"==== {DateTimeOffset.UtcNow:O} {header}");
         var unitEnvironment = environment with { Stdout = log.Writer, Stderr = log.Writer, Interactive = false };
         var (stdout, stderr) = (Console.Out, Console.Error);
-        Console.SetOut(log.Writer);
+        Console.SetOut(log.Writer); // anything written to the console directly belongs to the unit too
         Console.SetError(log.Writer);
         try
         {
-            var codes = new Dictionary<string, int>();
-            int guarded = CommandErrors.Guard(unitEnvironment, () =>
-            {
-                codes = new Dictionary<string, int>(UnitRunner.RunTogether(units, settings, unitEnvironment, plan, store));
-                return 0;
-            });
-            return guarded == 0 ? codes : []; // a fault outside the command (the store): each unit meets it alone, in its own log
+            return CommandErrors.Guard(unitEnvironment, () => run(unitEnvironment));
         }
         finally
         {
