@@ -309,11 +309,7 @@ public static class StackedTraining
         /// <summary>Writes summary.json and ends the session, as <see cref="TrainingRunner"/> does.</summary>
         public TrainingSummary Finish()
         {
-            var summary = TrainingRunner.Summarize(Job.Folder, Setup, metrics!, testEvaluation!, timing!, Divergence);
-            Job.Folder.Record(Job.Folder.MetricsPath);
-            Job.Folder.WriteRecordedJson(Job.Folder.SummaryPath, summary.ToJson());
-            if (Divergence is null) File.Delete(Job.Folder.CheckpointPath);
-            Provenance!.End(Divergence is null ? "finished" : "diverged", summary.Iterations);
+            var summary = TrainingRunner.Finish(Job.Folder, TrainingRunner.Summarize(Job.Folder, Setup, metrics!, testEvaluation!, timing!, Divergence), Divergence, Provenance!);
             Provenance = null;
             return summary;
         }

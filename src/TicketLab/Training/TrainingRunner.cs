@@ -53,7 +53,15 @@ public static class TrainingRunner
         var provenance = Provenance.Begin(folder, context.Device, dataFiles, first);
         var divergence = RunLoop(loop, first, setup.End, context, provenance);
 
-        var summary = Summarize(folder, setup, metrics, testEvaluation, timing, divergence);
+        return Finish(folder, Summarize(folder, setup, metrics, testEvaluation, timing, divergence), divergence, provenance);
+    }
+
+    /// <summary>
+    /// Ends a run that trained to its end or diverged (alone or as a member of a stack): its metrics
+    /// and summary.json recorded in its manifest, its checkpoint gone, its provenance session closed.
+    /// </summary>
+    internal static TrainingSummary Finish(RunFolder folder, TrainingSummary summary, Divergence? divergence, Provenance provenance)
+    {
         folder.Record(folder.MetricsPath);
         folder.WriteRecordedJson(folder.SummaryPath, summary.ToJson());
         // A diverged run keeps its checkpoint (the last finite weights' state) for inspection.
