@@ -26,8 +26,11 @@ public static class CliApp
         if (parsed.Errors.Count > 0)
         {
             // Usage errors all end with exit code 2, parse errors (unknown or repeated flags, bad choices) included.
-            var command = parsed.CommandResult.Command;
-            string help = command == root ? $"{CommandName} --help" : $"{CommandName} {command.Name} --help";
+            // The help of the command as typed, subcommands included (ticketlab study run --help).
+            var path = new List<string>();
+            for (var result = parsed.CommandResult; result is not null && result.Command != root; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+                path.Insert(0, result.Command.Name);
+            string help = string.Join(' ', [CommandName, .. path, "--help"]);
             string errors = System.Text.RegularExpressions.Regex.Replace(string.Join(" ", parsed.Errors.Select(e => e.Message)), @"\s+", " ").Trim();
             environment.Stderr.WriteLine($"error: {errors.TrimEnd('.', ':')}. See {help}.");
             return CommandErrors.UsageError;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using TicketLab.Cli.Binding;
 using TicketLab.Cli.Display;
 using TicketLab.Cli.Studies;
 using TicketLab.Reporting;
@@ -42,13 +43,14 @@ internal static class StudyCommand
         public ExperimentStore Store(ParseResult result) => ExperimentStore.Resolve(result.GetValue(Root));
 
         /// <summary>Threads: the flag's, else the study's (never derived from the workers: weights depend on them).</summary>
-        public UnitSettings Settings(ParseResult result, ExperimentStore store, StudyPlan plan, Option<int?> threads)
-        {
-            if (result.GetValue(threads) is < 1) throw new Hyperparameters.HparamException("--threads", $"must be at least 1, got {result.GetValue(threads)}.");
-            return new(store.Root, result.GetValue(DataDir) is { } d ? Path.GetFullPath(d) : null, result.GetValue(Download), result.GetValue(threads) ?? plan.Study.Threads);
-        }
+        public UnitSettings Settings(ParseResult result, ExperimentStore store, StudyPlan plan, Option<int?> threads) =>
+            new(store.Root, result.GetValue(DataDir) is { } d ? Path.GetFullPath(d) : null, result.GetValue(Download), result.GetValue(threads) ?? plan.Study.Threads);
 
-        public Option<int?> Threads(string what) => new("--threads") { Description = $"CPU threads {what} [default: the study file's threads, else 1]; results depend on it, so a unit resumes only with the count it started with" };
+        public Option<int?> Threads(string what) => new("--threads")
+        {
+            Description = $"CPU threads {what} [default: the study file's threads, else 1]; results depend on it, so a unit resumes only with the count it started with",
+            CustomParser = Counts.Parse("--threads"),
+        };
     }
 
     public static Command Create(CliEnvironment environment)
@@ -65,7 +67,11 @@ internal static class StudyCommand
     private static Command Run(CliEnvironment environment)
     {
         var shared = new Shared();
-        var workers = new Option<int>("--workers") { Description = "Units run at once on this machine, by long-lived worker processes that keep the data loaded (the results do not depend on it)", DefaultValueFactory = _ => 1 };
+        var workers = new Option<int>("--workers")
+        {
+            Description = "Units run at once on this machine, by long-lived worker processes that keep the data loaded (the results do not depend on it)",
+            DefaultValueFactory = _ => 1, CustomParser = result => Counts.Parse("--workers")(result) ?? 0,
+        };
         var threads = shared.Threads("per unit");
         var executor = new Option<string>("--executor") { Description = "local (worker processes on this machine) or slurm (one job per unit, waiting (afterok) for the units it needs)", DefaultValueFactory = _ => "local" };
         executor.AcceptOnlyFromAmong("local", "slurm");
@@ -86,7 +92,6 @@ internal static class StudyCommand
             var store = shared.Store(result);
             store.EnsureWritable();
             int workerCount = result.GetValue(workers);
-            if (workerCount < 1) throw new Hyperparameters.HparamException("--workers", $"must be at least 1, got {workerCount}.");
             var settings = shared.Settings(result, store, plan, threads);
             string file = result.GetValue(shared.File)!;
             var clock = System.Diagnostics.Stopwatch.StartNew();

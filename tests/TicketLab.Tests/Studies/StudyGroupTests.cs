@@ -143,4 +143,19 @@ public sealed class StudyGroupTests : IDisposable
             Assert.Contains($"--replicates: {message}", badError);
         }
     }
+
+    [Theory]
+    [InlineData("--workers", "0", "--workers: must be at least 1, got 0.")]
+    [InlineData("--workers", "99999999999", "--workers: 99999999999 is too large (at most 2147483647).")]
+    [InlineData("--threads", "0", "--threads: must be at least 1, got 0.")]
+    [InlineData("--threads", "99999999999", "--threads: 99999999999 is too large (at most 2147483647).")]
+    public void A_bad_count_for_study_run_is_one_usage_line_naming_the_flag_and_the_commands_help(string flag, string value, string message)
+    {
+        string study = Write("s.toml", Study(levels: 0, replicates: 1));
+        string root = temp.Combine("store");
+        var (code, _, error) = StudyRunTests.Cli("study", "run", study, "--root", root, "--data-dir", data, flag, value);
+        Assert.Equal(CommandErrors.UsageError, code);
+        Assert.Equal($"error: {message} See ticketlab study run --help.", error.Trim());
+        Assert.False(Directory.Exists(root), "nothing is written for a refused command");
+    }
 }
