@@ -143,7 +143,8 @@ internal sealed class TrainingCommandSupport
 
     /// <summary>
     /// Writes the experiment's results.csv (every result it holds, one number a row) and names it. A
-    /// result that cannot be read (another process writing it) only warns: the run's own results are stored.
+    /// result that cannot be read (a damaged run of another replicate) only warns, naming it: this
+    /// command's own runs are stored, and <c>ticketlab report</c> stops on the damaged one.
     /// </summary>
     public static void WriteResults(Output output, ExperimentStore store, string experimentName)
     {
@@ -154,7 +155,7 @@ internal sealed class TrainingCommandSupport
             string file = TicketLab.Experiments.ExperimentResults.Write(new TicketLab.Experiments.ExperimentRef(kind, path, experimentName.Replace(".json", "")));
             output.Human.WriteLine($"Results (one number a row): {file}");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or JsonException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or JsonException or InvalidOperationException or RunIntegrityException)
         {
             output.Error.WriteLine($"warning: results.csv of {experimentName} not written ({e.Message.Split('\n')[0].TrimEnd('.')}); `ticketlab report` writes it beside the report.");
         }

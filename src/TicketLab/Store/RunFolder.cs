@@ -76,10 +76,21 @@ public sealed class RunFolder(string path)
                     + "so its files are read without checking them against what the run wrote.");
             return file;
         }
-        if (!recorded.Files.TryGetValue(RelativePath(file), out var expected)) return file;
-        if (!File.Exists(file))
+        string relative = RelativePath(file);
+        if (!recorded.Files.TryGetValue(relative, out var expected)) return file;
+        string? actual = File.Exists(file) ? RunManifest.Sha256Of(file) : null;
+        if (actual == expected) return file;
+        // A run another process is writing records each file in its manifest just before writing it,
+        // and this instance may hold an older manifest: a file not yet there, or not yet the one the
+        // manifest names, is a run in progress (read as it stands; its writer seals it), not damage.
+        if (RunLock.IsHeldElsewhere(Path)) return file;
+        if (RunManifest.Read(Path) is { } fresh && (!fresh.Files.TryGetValue(relative, out var now) || now == actual))
+        {
+            manifest = fresh;
+            return file;
+        }
+        if (actual is null)
             throw new RunIntegrityException($"{file}: is missing, but the run wrote it ({ManifestPath} lists it). Restore it, or delete {Path} and run the command again to recompute the run.");
-        string actual = RunManifest.Sha256Of(file);
         if (actual != expected)
             throw new RunIntegrityException($"{file}: differs from what the run wrote (sha256 {actual[..12]}; {ManifestPath} recorded {expected[..12]}): it was edited, swapped or damaged. "
                 + $"Restore it, or delete {Path} and run the command again to recompute the run.");

@@ -10,6 +10,9 @@ public sealed class RunLock : IDisposable
     private readonly string folder;
     private readonly bool createdFolder;
 
+    // The folders whose lock this process holds, so that it can tell its own runs from runs another process writes.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> heldHere = new(StringComparer.Ordinal);
+
     private RunLock(FileStream stream, string folder, bool createdFolder) =>
         (this.stream, this.folder, this.createdFolder) = (stream, folder, createdFolder);
 
@@ -21,7 +24,7 @@ public sealed class RunLock : IDisposable
         FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream = OpenLock(path);
         }
         catch (IOException e) when (e.HResult != DiskFull)
         {
@@ -37,6 +40,7 @@ public sealed class RunLock : IDisposable
             return Acquire(folder);
         }
         var runLock = new RunLock(stream, folder, created);
+        heldHere[Key(folder)] = 0;
         try
         {
             // The holder's pid goes to a separate, unlocked file so that a refused process can name it.
@@ -52,6 +56,35 @@ public sealed class RunLock : IDisposable
 
     // ENOSPC, as .NET reports it in IOException.HResult on Linux.
     private const int DiskFull = 28;
+
+    /// <summary>
+    /// Opens the lock file exclusively. A refusal is tried again for a moment first: <see cref="IsHeld"/>
+    /// in another process (a status read, a results.csv being written) takes the lock for microseconds
+    /// to probe it, and must not look like a run being written.
+    /// </summary>
+    private static FileStream OpenLock(string path)
+    {
+        var refusedSince = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e) when (e.HResult != DiskFull && refusedSince.Elapsed < ProbeWindow)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+
+    // Far longer than a probe lasts, even on a loaded machine; far shorter than any run.
+    private static readonly TimeSpan ProbeWindow = TimeSpan.FromSeconds(1);
+
+    private static string Key(string folder) => Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
+
+    /// <summary>Whether another process holds the lock of a run folder now: a run it is writing, whose files this process may see half-written.</summary>
+    public static bool IsHeldElsewhere(string folder) => !heldHere.ContainsKey(Key(folder)) && IsHeld(folder);
 
     /// <summary>
     /// The lock, after waiting for the process that holds it to finish (told once through
@@ -82,19 +115,27 @@ public sealed class RunLock : IDisposable
     public static bool IsHeld(string folder)
     {
         string path = LockPath(folder);
-        if (!File.Exists(path)) return false;
-        try
+        // Refused three times over a few milliseconds: a holder, not another process's probe.
+        for (int attempt = 1; ; attempt++)
         {
-            using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-            return false;
-        }
-        catch (FileNotFoundException)
-        {
-            return false; // released and removed between the two checks
-        }
-        catch (IOException)
-        {
-            return true;
+            if (!File.Exists(path)) return false;
+            try
+            {
+                using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+                return false;
+            }
+            catch (FileNotFoundException)
+            {
+                return false; // released and removed between the two checks
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                Thread.Sleep(2);
+            }
+            catch (IOException)
+            {
+                return true;
+            }
         }
     }
 
@@ -104,6 +145,7 @@ public sealed class RunLock : IDisposable
     /// </summary>
     public void Dispose()
     {
+        heldHere.TryRemove(Key(folder), out _);
         try
         {
             File.Delete(PidPath(folder));

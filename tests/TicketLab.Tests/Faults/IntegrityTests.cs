@@ -328,6 +328,61 @@ public sealed class IntegrityTests : IDisposable
     }
 
     [Fact]
+    public void A_run_another_process_is_writing__reads_as_unfinished__not_as_damaged()
+    {
+        // A finished run, then the moment its writer has recorded summary.json in the manifest but not yet
+        // written it (how TrainingRunner.Finish orders the two), with the writer's lock held.
+        Assert.Equal(0, Run(["train", .. Recipe("1ep")]).Code);
+        var run = new RunFolder(Path.Combine(store, TestRuns.TinyLenet("1ep").RunName, "replicate_1"));
+        string summary = File.ReadAllText(run.SummaryPath);
+        File.Delete(run.SummaryPath);
+        using (OtherProcessHoldsTheLock(run.Path))
+        {
+            Assert.Null(TrainingSummary.Read(new RunFolder(run.Path)));
+            var (code, listing, error) = Run("list", "--root", store);
+            Assert.True(code == 0, error);
+            Assert.Contains("running", listing);
+        }
+        // Without a writer, the same files are damage, named as before.
+        var missing = Assert.Throws<RunIntegrityException>(() => TrainingSummary.Read(new RunFolder(run.Path)));
+        Assert.Contains("summary.json: is missing", missing.Message);
+
+        // A reader that read the manifest before the writer rewrote a file and recorded it again checks the file against the manifest as it is now.
+        File.WriteAllText(run.SummaryPath, summary);
+        var reader = new RunFolder(run.Path);
+        Assert.NotNull(reader.Manifest);
+        var writer = new RunFolder(run.Path);
+        writer.BeginManifest(writer.Manifest!.Run);
+        writer.WriteRecordedJson(run.SummaryPath, System.Text.Json.Nodes.JsonNode.Parse(summary.Replace("\"iterations\"", "\"note\": 1, \"iterations\""))!);
+        Assert.NotNull(TrainingSummary.Read(reader));
+        // The manifest does not vouch for a file edited behind its back.
+        File.WriteAllText(run.SummaryPath, summary);
+        Assert.Throws<RunIntegrityException>(() => TrainingSummary.Read(new RunFolder(run.Path)));
+    }
+
+    [Fact]
+    public void A_writer_is_not_refused_because_another_process_probed_its_lock_for_a_moment()
+    {
+        string folder = temp.Combine("probed");
+        var probe = OtherProcessHoldsTheLock(folder);
+        var release = new Thread(() => { Thread.Sleep(20); probe.Dispose(); });
+        release.Start();
+        using (var writer = RunLock.Acquire(folder)) Assert.False(RunLock.IsHeldElsewhere(folder)); // its own lock is not another writer's
+        release.Join();
+        // A lock held for longer than a probe is still refused, naming the holder.
+        using var held = OtherProcessHoldsTheLock(folder);
+        Assert.Throws<RunLockedException>(() => RunLock.Acquire(folder));
+        Assert.True(RunLock.IsHeldElsewhere(folder));
+    }
+
+    /// <summary>The lock of a run folder as another process holds it (an exclusive lock this process's <see cref="RunLock"/> did not take).</summary>
+    private static FileStream OtherProcessHoldsTheLock(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        return new FileStream(Path.Combine(folder, "run.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    [Fact]
     public void Store_notices__are_said_once_per_key()
     {
         string key = Guid.NewGuid().ToString();
