@@ -38,8 +38,7 @@ public static class UnitRunner
             return Commands.CommandErrors.DataError;
         }
         var record = new UnitRecord(new ExperimentStoreFolder(store), unit);
-        Directory.CreateDirectory(record.Folder);
-        using var unitLock = RunLock.AcquireWaiting(record.Folder, environment.Cancellation, holder => environment.Stderr.WriteLine($"{unit.Id}: waiting: {holder}."));
+        using var unitLock = LockUnit(record, environment);
         if (unitLock is null) return environment.InterruptExitCode();
         switch (record.RecordedState)
         {
@@ -50,7 +49,7 @@ public static class UnitRunner
                 environment.Stderr.WriteLine($"error: {unit.Id}: its training diverged in an earlier attempt (see {record.LogPath}); that is its result.");
                 return UnitRecord.DivergedExitCode;
         }
-        var attempt = new UnitAttempt(Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow, null, null, SlurmJob(), settings.Threads);
+        var attempt = NewAttempt(settings);
         if (OtherThreadCount(record, plan, store, settings.Threads) is { } refusal)
         {
             // Recorded as a failed attempt, so the study's status names it and points at this line in the unit's
@@ -61,7 +60,7 @@ public static class UnitRunner
         }
         record.Write(attempt);
         environment.Stderr.WriteLine($"{unit.Id}: ticketlab {string.Join(' ', unit.Args)}");
-        int code = CliApp.Run([.. unit.Args, .. settings.Args(), .. NetworksArgs(unit, plan), "--quiet"], environment with { NameOnly = null, WaitForLocks = true });
+        int code = RunCommand(unit.Args, unit, settings, plan, environment);
         record.Write(attempt with { Ended = DateTimeOffset.UtcNow, ExitCode = code });
         return code;
     }
@@ -87,8 +86,7 @@ public static class UnitRunner
             foreach (var unit in units.Where(u => u.DependsOn.All(d => status.States[d] == UnitState.Done)))
             {
                 var record = new UnitRecord(folder, unit);
-                Directory.CreateDirectory(record.Folder);
-                var unitLock = RunLock.AcquireWaiting(record.Folder, environment.Cancellation, holder => environment.Stderr.WriteLine($"{unit.Id}: waiting: {holder}."));
+                var unitLock = LockUnit(record, environment);
                 if (unitLock is null) return units.ToDictionary(u => u.Id, _ => environment.InterruptExitCode());
                 locks.Add(unitLock);
                 if (record.RecordedState is UnitState.Done or UnitState.Diverged) continue; // its alone run says so at once
@@ -97,11 +95,11 @@ public static class UnitRunner
             }
             if (taking.Count < 2) return codes;
             var together = taking.Select(r => r.Unit).ToArray();
-            var attempt = new UnitAttempt(Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow, null, null, SlurmJob(), settings.Threads);
+            var attempt = NewAttempt(settings);
             foreach (var record in taking) record.Write(attempt);
             var args = UnitGroups.CommandArgs(together);
             environment.Stderr.WriteLine($"{string.Join(", ", together.Select(u => u.Id))}: together: ticketlab {string.Join(' ', args)}");
-            int code = CliApp.Run([.. args, .. settings.Args(), .. NetworksArgs(together[0], plan), "--quiet"], environment with { NameOnly = null, WaitForLocks = true });
+            int code = RunCommand(args, together[0], settings, plan, environment);
             foreach (var record in taking) record.Write(attempt with { Ended = DateTimeOffset.UtcNow, ExitCode = code });
             if (code is 0 or Commands.CommandErrors.Interrupted or Commands.CommandErrors.Terminated)
                 foreach (var unit in together) codes[unit.Id] = code;
@@ -114,6 +112,21 @@ public static class UnitRunner
             foreach (var unitLock in locks) unitLock.Dispose();
         }
     }
+
+    /// <summary>A unit's lock, waited for (saying once who holds it); null when cancelled while waiting.</summary>
+    private static RunLock? LockUnit(UnitRecord record, CliEnvironment environment)
+    {
+        Directory.CreateDirectory(record.Folder);
+        return RunLock.AcquireWaiting(record.Folder, environment.Cancellation, holder => environment.Stderr.WriteLine($"{record.Unit.Id}: waiting: {holder}."));
+    }
+
+    /// <summary>An attempt starting now in this process (and Slurm job), with the study's threads.</summary>
+    private static UnitAttempt NewAttempt(UnitSettings settings) =>
+        new(Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow, null, null, SlurmJob(), settings.Threads);
+
+    /// <summary>Runs a unit's (or a group's) command in this process, with the study's settings, waiting for run locks rather than refusing.</summary>
+    private static int RunCommand(IEnumerable<string> args, StudyUnit unit, UnitSettings settings, StudyPlan plan, CliEnvironment environment) =>
+        CliApp.Run([.. args, .. settings.Args(), .. NetworksArgs(unit, plan), "--quiet"], environment with { NameOnly = null, WaitForLocks = true });
 
     /// <summary>The study's <c>networks_per_process</c>, for the commands that take it (a branch's networks, compare's controls, instability's copies).</summary>
     private static IEnumerable<string> NetworksArgs(StudyUnit unit, StudyPlan plan) =>

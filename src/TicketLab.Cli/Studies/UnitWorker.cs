@@ -42,15 +42,17 @@ public static class UnitWorker
 
     private static int RunLogged(string id, StudyPlan plan, UnitSettings settings, ExperimentStore store, CliEnvironment environment)
     {
-        if (!plan.ById.TryGetValue(id, out var unit))
-        {
-            environment.Stderr.WriteLine($"error: {plan.Study.SourcePath}: the study has no unit '{id}'.");
-            return CommandErrors.UsageError;
-        }
+        if (!plan.ById.TryGetValue(id, out var unit)) return UnknownUnit(id, plan, environment);
         var record = new UnitRecord(new ExperimentStoreFolder(store), unit);
         Directory.CreateDirectory(record.Folder);
         return InLog(record.LogPath, $"{unit.Id} (worker pid {Environment.ProcessId})", environment,
             unitEnvironment => UnitRunner.Run(unit, settings, unitEnvironment, plan, store));
+    }
+
+    private static int UnknownUnit(string id, StudyPlan plan, CliEnvironment environment)
+    {
+        environment.Stderr.WriteLine($"error: {plan.Study.SourcePath}: the study has no unit '{id}'.");
+        return CommandErrors.UsageError;
     }
 
     /// <summary>
@@ -61,8 +63,8 @@ public static class UnitWorker
     {
         if (ids.FirstOrDefault(id => !plan.ById.ContainsKey(id)) is { } unknown)
         {
-            environment.Stderr.WriteLine($"error: {plan.Study.SourcePath}: the study has no unit '{unknown}'.");
-            return ids.ToDictionary(id => id, _ => CommandErrors.UsageError);
+            int code = UnknownUnit(unknown, plan, environment);
+            return ids.ToDictionary(id => id, _ => code);
         }
         var units = ids.Select(id => plan.ById[id]).ToArray();
         var records = units.Select(u => new UnitRecord(new ExperimentStoreFolder(store), u)).ToArray();

@@ -91,10 +91,8 @@ public sealed class RunFolder(string path)
         }
         if (actual is null)
             throw new RunIntegrityException($"{file}: is missing, but the run wrote it ({ManifestPath} lists it). Restore it, or delete {Path} and run the command again to recompute the run.");
-        if (actual != expected)
-            throw new RunIntegrityException($"{file}: differs from what the run wrote (sha256 {actual[..12]}; {ManifestPath} recorded {expected[..12]}): it was edited, swapped or damaged. "
-                + $"Restore it, or delete {Path} and run the command again to recompute the run.");
-        return file;
+        throw new RunIntegrityException($"{file}: differs from what the run wrote (sha256 {actual[..12]}; {ManifestPath} recorded {expected[..12]}): it was edited, swapped or damaged. "
+            + $"Restore it, or delete {Path} and run the command again to recompute the run.");
     }
 
     /// <summary>

@@ -92,16 +92,10 @@ public static class StackedTraining
             var optimizerState = new StackedOptimizerState(optimizer, model.StackedParameters.Select(p => p.Name).ToArray(),
                 members.Select(m => m.Setup.Optimizer).ToArray(), members.Select(m => (IReadOnlyList<string>)m.Setup.Model.named_parameters().Select(p => p.name).ToArray()).ToArray());
 
-            // As a lone run: steps within the run, the manifest (data and inputs checked) before hparams.json.
-            var dataFiles = train.Files.Concat(test.Files).DistinctBy(f => f.Path).ToArray();
+            var dataFiles = TrainingRunner.DataFilesOf(train, test);
             foreach (var m in members)
-            {
-                TrainingRunner.RequireWithinRun(options, m.Setup);
-                m.Run = TrainingRunner.RunName(m.Job.Folder, context);
-                TrainingRunner.BeginManifest(m.Job.Folder, m.Run, dataFiles, m.Job.Start?.Inputs ?? []);
-                TrainingRunner.WriteHparams(m.Job.Folder, m.Job.Desc, m.Job.Replicate, dataFiles, m.Job.ExtraHparams);
-            }
-            foreach (var file in context.Data.NotYetAnnounced(dataFiles)) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
+                m.Run = TrainingRunner.OpenRun(m.Job.Folder, m.Job.Desc, m.Job.Replicate, m.Setup, options, context, dataFiles, m.Job.Start, m.Job.ExtraHparams);
+            TrainingRunner.AnnounceData(context, dataFiles);
 
             // Checkpoints load into the members' models, whose tensors are the stack's slices by now.
             foreach (var m in members) (m.First, m.KeepRows) = TrainingRunner.Resume(m.Job.Folder, m.Run, m.Setup, m.Resumables, context);

@@ -32,13 +32,10 @@ public static class TrainingRunner
         using var runLock = AcquireLock(folder, context);
         if (Finished(folder) is { } doneMeanwhile) return doneMeanwhile;
 
-        var dataFiles = train.Files.Concat(test.Files).DistinctBy(f => f.Path).ToArray();
+        var dataFiles = DataFilesOf(train, test);
         using var setup = TrainingSetup.Create(desc, replicate, train, context.Device, start, options.StopAt);
-        RequireWithinRun(options, setup);
-        string run = RunName(folder, context);
-        BeginManifest(folder, run, dataFiles, start?.Inputs ?? []);
-        WriteHparams(folder, desc, replicate, dataFiles, extraHparams);
-        foreach (var file in context.Data.NotYetAnnounced(dataFiles)) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
+        string run = OpenRun(folder, desc, replicate, setup, options, context, dataFiles, start, extraHparams);
+        AnnounceData(context, dataFiles);
 
         var trainingMetrics = new TrainingMetricsCallback();
         IResumableCallback[] resumables = [trainingMetrics];
@@ -54,6 +51,29 @@ public static class TrainingRunner
         var divergence = RunLoop(loop, first, setup.End, context, provenance);
 
         return Finish(folder, Summarize(folder, setup, metrics, testEvaluation, timing, divergence), divergence, provenance);
+    }
+
+    /// <summary>The files a run's data comes from, each once (a dataset may keep train and test in one file).</summary>
+    internal static DataFile[] DataFilesOf(ImageDataset train, ImageDataset test) => train.Files.Concat(test.Files).DistinctBy(f => f.Path).ToArray();
+
+    /// <summary>
+    /// What a run does, alone or as a member of a stack, before its first step: steps within the run,
+    /// its manifest (data and inputs checked) begun before hparams.json is written. Returns the run's name.
+    /// </summary>
+    internal static string OpenRun(RunFolder folder, TrainingDesc desc, int replicate, TrainingSetup setup, RunOptions options, RunContext context,
+        DataFile[] dataFiles, TrainingStart? start, JsonObject? extraHparams)
+    {
+        RequireWithinRun(options, setup);
+        string run = RunName(folder, context);
+        BeginManifest(folder, run, dataFiles, start?.Inputs ?? []);
+        WriteHparams(folder, desc, replicate, dataFiles, extraHparams);
+        return run;
+    }
+
+    /// <summary>Names each data file with its checksum the first time this process trains on it.</summary>
+    internal static void AnnounceData(RunContext context, DataFile[] dataFiles)
+    {
+        foreach (var file in context.Data.NotYetAnnounced(dataFiles)) context.Log.WriteLine($"Data: {file.Path} (sha256 {file.Sha256[..16]})");
     }
 
     /// <summary>
@@ -79,7 +99,7 @@ public static class TrainingRunner
     }
 
     /// <summary>Steps to save or evaluate at must lie within the run: one past its end would silently never happen.</summary>
-    internal static void RequireWithinRun(RunOptions options, TrainingSetup setup)
+    private static void RequireWithinRun(RunOptions options, TrainingSetup setup)
     {
         foreach (var (flag, steps) in new[] { ("--save-steps", options.SaveSteps), ("--eval-steps", options.EvaluateSteps) })
             if (steps.FirstOrDefault(s => s.ToStep(setup.IterationsPerEpoch) > setup.End) is { } late && !late.Equals(default(StepSpec)))
@@ -91,7 +111,7 @@ public static class TrainingRunner
     {
         if (run.Manifest is not { } manifest) return;
         var (train, test) = context.Data.Get(desc.Dataset.DatasetName, desc.Dataset.TrainSubset, context.Device);
-        manifest.RequireSameData(train.Files.Concat(test.Files).Select(f => (f.Path, f.Sha256)), $"the run {manifest.Run}");
+        manifest.RequireSameData(DataFilesOf(train, test).Select(f => (f.Path, f.Sha256)), $"the run {manifest.Run}");
     }
 
     /// <summary>The name a run's manifest and checkpoints carry: its folder relative to the store root (so a moved store keeps its names).</summary>
@@ -102,7 +122,7 @@ public static class TrainingRunner
     /// the data it started with; the files it starts from (another run's weights, its own mask) must
     /// be what their runs wrote, and another run's on the same data; all of them are recorded.
     /// </summary>
-    internal static void BeginManifest(RunFolder folder, string run, DataFile[] dataFiles, IReadOnlyList<RunInput> inputs)
+    private static void BeginManifest(RunFolder folder, string run, DataFile[] dataFiles, IReadOnlyList<RunInput> inputs)
     {
         var current = dataFiles.Select(f => (f.Path, f.Sha256)).ToArray();
         var manifest = folder.BeginManifest(run);
@@ -135,7 +155,7 @@ public static class TrainingRunner
             : RunLock.Acquire(folder.Path);
 
     /// <summary>hparams.json: the description, the seeds it resolves to, the data files (by hash) and the caller's extra entries.</summary>
-    internal static void WriteHparams(RunFolder folder, TrainingDesc desc, int replicate, DataFile[] dataFiles, JsonObject? extraHparams)
+    private static void WriteHparams(RunFolder folder, TrainingDesc desc, int replicate, DataFile[] dataFiles, JsonObject? extraHparams)
     {
         var hparams = desc.ToJson();
         hparams["replicate"] = replicate;
