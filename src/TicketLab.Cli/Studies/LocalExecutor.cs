@@ -44,7 +44,13 @@ public sealed class LocalExecutor(string studyFile, StudyPlan plan, UnitSettings
                         if (worker is null && pool.Count >= workers) break;
                         if (triedThisPass.Contains(unit.Id)) continue; // went with its group
                         // The unit's group members that are ready too train with it (normally all: they wait on the same group before).
-                        var units = groups.Of(unit).Where(u => u.Id == unit.Id || (status.IsReady(u) && !triedThisPass.Contains(u.Id))).ToArray();
+                        var group = groups.Of(unit);
+                        var units = group.Where(u => u.Id == unit.Id || (status.IsReady(u) && !triedThisPass.Contains(u.Id))).ToArray();
+                        // A member whose dependencies still run is waited for, so that which unit finished first never splits a
+                        // group: a split group trains alone, and lone weights differ from stacked ones in the last bits.
+                        if (group.Except(units).Any(u => !triedThisPass.Contains(u.Id) && status.States[u.Id] is UnitState.Waiting or UnitState.Failed
+                                && u.DependsOn.Any(d => status.States[d] == UnitState.Running)))
+                            continue;
                         if (worker is null) lock (pool) pool.Add(worker = WorkerProcess.Start(UnitWorker.CommandLine(studyFile, settings)));
                         foreach (var member in units) triedThisPass.Add(member.Id);
                         worker.Assign(units);

@@ -59,8 +59,8 @@ public sealed class RunLock : IDisposable
 
     /// <summary>
     /// Opens the lock file exclusively. A refusal is tried again for a moment first: <see cref="IsHeld"/>
-    /// in another process (a status read, a results.csv being written) takes the lock for microseconds
-    /// to probe it, and must not look like a run being written.
+    /// in another process (a status read) takes a shared lock for a moment to probe it, and must not
+    /// look like a run being written.
     /// </summary>
     private static FileStream OpenLock(string path)
     {
@@ -111,31 +111,27 @@ public sealed class RunLock : IDisposable
     private static string PidPath(string folder) => Path.Combine(folder, "run.pid");
     private static string LockPath(string folder) => Path.Combine(folder, "run.lock");
 
-    /// <summary>Whether a process holds the lock of a run folder now (a run being written).</summary>
+    /// <summary>
+    /// Whether a process holds the lock of a run folder now (a run being written). The probe takes a
+    /// shared lock for a moment, never the exclusive one: probes (a status read in each of several
+    /// processes) do not refuse each other, so only a holder reads as "held".
+    /// </summary>
     public static bool IsHeld(string folder)
     {
         string path = LockPath(folder);
-        // Refused three times over a few milliseconds: a holder, not another process's probe.
-        for (int attempt = 1; ; attempt++)
+        if (!File.Exists(path)) return false;
+        try
         {
-            if (!File.Exists(path)) return false;
-            try
-            {
-                using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-                return false;
-            }
-            catch (FileNotFoundException)
-            {
-                return false; // released and removed between the two checks
-            }
-            catch (IOException) when (attempt < 3)
-            {
-                Thread.Sleep(2);
-            }
-            catch (IOException)
-            {
-                return true;
-            }
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false; // released and removed between the two checks
+        }
+        catch (IOException)
+        {
+            return true;
         }
     }
 

@@ -369,6 +369,9 @@ public sealed class IntegrityTests : IDisposable
         release.Start();
         using (var writer = RunLock.Acquire(folder)) Assert.False(RunLock.IsHeldElsewhere(folder)); // its own lock is not another writer's
         release.Join();
+        // Probes do not refuse each other: one process's status read never shows another's probe as a running run.
+        using (new FileStream(Path.Combine(folder, "run.lock"), FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite)) // how IsHeld probes
+            Assert.False(RunLock.IsHeld(folder));
         // A lock held for longer than a probe is still refused, naming the holder.
         using var held = OtherProcessHoldsTheLock(folder);
         Assert.Throws<RunLockedException>(() => RunLock.Acquire(folder));
